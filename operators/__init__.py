@@ -1,0 +1,192 @@
+"""The RxPY operators of the chain: frame → decode → dispatch → collect_tools → finalize.
+
+Each factory returns an operator for ``Observable.pipe``. Every operator is a
+direct ``Observable(subscribe)`` loop that makes its state per subscription
+and calls ``on_next`` synchronously; between the inner stages, one list
+travels per input chunk, and ``finalize`` delivers one item per ``on_next``.
+``pipeline.responses`` composes them; use these to build your own chain.
+"""
+
+from collections.abc import Callable
+
+from reactivex import Observable
+
+from ._decode import DecodedEvent, EventDecoder, decode_
+from ._dispatch import Dispatched, Dispatcher, dispatch_
+from ._errors import (
+    ConnectError,
+    DecodeError,
+    HTTPStatusError,
+    PipelineError,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+    StreamTimeout,
+    exception_from_item,
+    item_from_exception,
+)
+from ._finalize import finalize_
+from ._items import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    Item,
+    Metadata,
+    Reasoning,
+    Refusal,
+    Start,
+    Text,
+    TokenUsage,
+    ToolCall,
+    ToolRequestArg,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+)
+from ._signals import OpenCall, Terminal
+from ._sse import (
+    DEFAULT_MAX_EVENT_BYTES,
+    Frame,
+    FrameFormat,
+    JSONLinesFramer,
+    SSEFramer,
+    frame_,
+)
+from ._tool_collect import DEFAULT_MAX_TOOL_INPUT_BYTES, Collected, ToolCollector, collect_tools_
+
+
+def frame(
+    format: FrameFormat = "sse", max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> Callable[[Observable[bytes]], Observable[list[Frame]]]:
+    """Split bytes into event frames, one list per input chunk.
+
+    The same bytes give the same frames however they are chunked. An event
+    over ``max_event_bytes`` becomes one oversized frame (``decode`` reports
+    it) and is never buffered past the cap.
+
+    .. code::
+
+        -b"data: {..}\\n\\nda"--b"ta: {..}\\n\\n"-|
+        [              frame()                ]
+        -[f1]--------------------[f2]---------|
+
+    Args:
+        format: ``"sse"`` (server-sent events) or ``"jsonl"`` (one event's JSON per line).
+        max_event_bytes: The cap on one event's data, and on any one line.
+
+    Returns:
+        An operator from byte chunks to lists of frames ``(event, data, oversized)``.
+    """
+    return frame_(format, max_event_bytes)
+
+
+def decode() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
+    """Decode frames into typed events; a broken event becomes a ``decode_error`` item.
+
+    Unknown event types are dropped without being parsed further. Nothing
+    after the first terminal event is decoded.
+
+    .. code::
+
+        -[f1, f2]--[f3]-|
+        [   decode()   ]
+        -[e1, e2]--[err]-|
+    """
+    return decode_()
+
+
+def dispatch() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]]:
+    """Map events to items (text, reasoning, metadata, usage, errors, stop reason).
+
+    Tool events pass through for ``collect_tools``; a terminal event ends its
+    batch with a ``Terminal`` signal.
+
+    .. code::
+
+        -[delta, delta]--[completed]---|
+        [         dispatch()          ]
+        -[text, text]----[usage, T]----|
+    """
+    return dispatch_()
+
+
+def collect_tools(
+    max_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
+) -> Callable[[Observable[list[Dispatched]]], Observable[list[Collected]]]:
+    """Turn tool-call events into ``tool_request_start``/``_arg``/``_complete`` items.
+
+    Calls are keyed by ``output_index``. Input past ``max_input_bytes`` is
+    dropped with one ``decode_error``, and the call completes as partial.
+
+    .. code::
+
+        -[added]--[delta]--[delta]--[args.done]-----|
+        [            collect_tools()               ]
+        -[start]--[arg]----[arg]----[complete]------|
+    """
+    return collect_tools_(max_input_bytes)
+
+
+def finalize() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+    """End every stream with ``done``: the terminal operator of the chain.
+
+    After a terminal event it completes pending calls, emits ``done`` and
+    disposes its source. If the source completes or fails first, it emits
+    the one error item that says why, completes pending calls as partial,
+    then ``done``. It never calls ``on_error`` for a stream fault.
+
+    .. code::
+
+        -[text]--[start]--X(connection lost)
+        [            finalize()            ]
+        -text----start----error-complete-done|
+    """
+    return finalize_()
+
+
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_TOOL_INPUT_BYTES",
+    "Collected",
+    "ConnectError",
+    "DecodeError",
+    "DecodedEvent",
+    "Dispatched",
+    "Dispatcher",
+    "Done",
+    "EncryptedReasoning",
+    "Error",
+    "EventDecoder",
+    "Frame",
+    "FrameFormat",
+    "HTTPStatusError",
+    "Item",
+    "JSONLinesFramer",
+    "Metadata",
+    "OpenCall",
+    "PipelineError",
+    "RateLimited",
+    "Reasoning",
+    "Refusal",
+    "SSEFramer",
+    "ServerError",
+    "Start",
+    "StreamInterrupted",
+    "StreamTimeout",
+    "Terminal",
+    "Text",
+    "TokenUsage",
+    "ToolCall",
+    "ToolCollector",
+    "ToolRequestArg",
+    "ToolRequestComplete",
+    "ToolRequestStart",
+    "Usage",
+    "collect_tools",
+    "decode",
+    "dispatch",
+    "exception_from_item",
+    "finalize",
+    "frame",
+    "item_from_exception",
+]

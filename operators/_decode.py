@@ -1,0 +1,215 @@
+"""Frames → typed events: unknown types skipped cheaply, broken ones as ``decode_error`` items.
+
+The JSON ``type`` decides what an event is (the SSE ``event:`` name only
+labels errors). Real servers put ``type`` first, so a frame that starts with
+``{"type":"…"`` is routed by that prefix: an unknown type is skipped without
+parsing the rest, a known one goes straight to its own decoder. Anything else
+takes the slow path through the union decoder.
+"""
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+import msgspec
+from reactivex import Observable, abc
+
+from ._errors import decode_error
+from ._events import (
+    DECODER_BY_TYPE,
+    EVENT_DECODER,
+    ITEM_DECODER,
+    KNOWN_ITEM_TYPES,
+    KNOWN_TYPES,
+    TYPED_DECODER,
+    Completed,
+    CustomToolCallItem,
+    Failed,
+    FunctionCallItem,
+    Incomplete,
+    MessageDone,
+    MessageItem,
+    OutputItemAdded,
+    OutputItemDone,
+    ReasoningDone,
+    ReasoningItem,
+    ToolItem,
+    WireEvent,
+)
+from ._items import Error
+from ._sse import Frame
+
+DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
+"""What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away)."""
+
+_PREFIX = b'{"type":"'
+_TERMINAL = (Completed, Incomplete, Failed)
+_DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
+_SHOWN = 200
+
+
+class _Broken(Exception):
+    """An event whose content breaks the rules (a tool item without a name, …)."""
+
+
+def _preview(data: bytes) -> str:
+    return data[: _SHOWN * 4].decode("utf-8", "replace")[:_SHOWN]
+
+
+def _label(name: bytes | None, data: bytes) -> str:
+    if name:
+        return f"event {name.decode('utf-8', 'replace')!r}"
+    try:
+        return f"event {TYPED_DECODER.decode(data).type!r}"
+    except Exception:  # unreadable: say so
+        return "unknown event"
+
+
+def _error(name: bytes | None, data: bytes, why: str) -> Error:
+    return decode_error(f"cannot decode {_label(name, data)}: {why}; data: {_preview(data)!r}")
+
+
+def _known(data: bytes) -> bool | None:
+    """Whether the JSON ``type`` is one we read; ``None`` if there is no readable type."""
+    try:
+        return TYPED_DECODER.decode(data).type in KNOWN_TYPES
+    except Exception:
+        return None
+
+
+def _tool_item(
+    event: OutputItemAdded | OutputItemDone, item: FunctionCallItem | CustomToolCallItem
+) -> ToolItem:
+    if event.output_index is None:
+        raise _Broken("a tool call item needs an output_index")
+    if item.name is None:
+        raise _Broken("a tool call item needs a name")
+    call_id = item.call_id
+    item_id = item.id if item.id is not None else call_id
+    if item_id is None:
+        raise _Broken("a tool call item needs an id or a call_id")
+    if isinstance(item, FunctionCallItem):
+        kind, text = "function", item.arguments
+    else:
+        kind, text = "custom", item.input
+    return ToolItem(
+        done=isinstance(event, OutputItemDone),
+        output_index=event.output_index,
+        id=item_id,
+        call_id=call_id,
+        name=item.name,
+        kind=kind,  # type: ignore[arg-type]
+        input=text,
+    )
+
+
+def _normalize(event: OutputItemAdded | OutputItemDone) -> DecodedEvent | None:
+    """Decode an output item; ``None`` for items nobody reads."""
+    try:
+        item = ITEM_DECODER.decode(event.item)
+    except msgspec.ValidationError:
+        try:
+            item_type = TYPED_DECODER.decode(event.item).type
+        except msgspec.ValidationError:
+            if not bytes(event.item).lstrip().startswith(b"{"):
+                raise  # "item" must be an object
+            return None  # an object with no string type: not an item we read
+        if item_type in KNOWN_ITEM_TYPES:
+            raise
+        return None
+    if isinstance(item, FunctionCallItem | CustomToolCallItem):
+        return _tool_item(event, item)
+    if isinstance(event, OutputItemAdded):
+        return None
+    if isinstance(item, MessageItem):
+        parts = item.content or ()
+        text = "".join(p.text for p in parts if p.type == "output_text" and p.text)
+        return MessageDone(output_index=event.output_index, text=text)
+    assert isinstance(item, ReasoningItem)
+    summary = "\n\n".join(p.text for p in item.summary or () if p.text)
+    return ReasoningDone(
+        output_index=event.output_index,
+        id=item.id,
+        summary=summary,
+        encrypted_content=item.encrypted_content,
+    )
+
+
+class EventDecoder:
+    """Decodes frames into events with no I/O; stops reading after the first terminal event."""
+
+    __slots__ = ("ended",)
+
+    def __init__(self) -> None:
+        self.ended = False
+
+    def decode(self, frames: list[Frame]) -> list[DecodedEvent | Error]:
+        out: list[DecodedEvent | Error] = []
+        if self.ended:
+            return out
+        by_type = DECODER_BY_TYPE
+        for name, data, oversized in frames:
+            if oversized:
+                out.append(_error(name, data, "the event is larger than the size cap; skipped"))
+                continue
+            event: WireEvent
+            try:
+                if data.startswith(_PREFIX):
+                    end = data.find(b'"', 9)
+                    decoder = by_type.get(data[9:end])
+                    if decoder is None and end > 0 and b"\\" not in data[9:end]:
+                        continue  # an unknown type: not decoded further
+                    event = (decoder or EVENT_DECODER).decode(data)
+                else:
+                    event = EVENT_DECODER.decode(data)
+                if type(event) is OutputItemAdded or type(event) is OutputItemDone:
+                    normalized = _normalize(event)
+                    if normalized is not None:
+                        out.append(normalized)
+                    continue
+            except msgspec.ValidationError as exc:
+                known = _known(data)
+                if known is False:
+                    continue  # an unknown type
+                why = str(exc) if known else "not a JSON object with a string type"
+                out.append(_error(name, data, why))
+                continue
+            except _Broken as exc:
+                out.append(_error(name, data, str(exc)))
+                continue
+            except _DECODE_FAILURES as exc:
+                out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
+                continue
+            out.append(event)
+            if isinstance(event, _TERMINAL):
+                self.ended = True
+                break
+        return out
+
+
+def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
+    def _decode(source: Observable[list[Frame]]) -> Observable[list[DecodedEvent | Error]]:
+        def subscribe(
+            observer: abc.ObserverBase[list[DecodedEvent | Error]],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            decoder = EventDecoder()
+
+            def on_next(frames: list[Frame]) -> None:
+                try:
+                    events = decoder.decode(frames)
+                except Exception as exc:  # a bug, not a stream fault: report it
+                    observer.on_error(exc)
+                    return
+                if events:
+                    observer.on_next(events)
+
+            return source.subscribe(
+                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return _decode
+
+
+__all__ = ["DecodedEvent", "EventDecoder", "decode_"]

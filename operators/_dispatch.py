@@ -1,0 +1,257 @@
+"""Events → items: text, refusal, reasoning, metadata, usage, stop reason and server errors.
+
+Tool-call events pass through untouched for ``collect_tools``; a terminal
+event becomes its items followed by a ``Terminal`` signal, and nothing after
+it in the batch is read.
+"""
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+from reactivex import Observable, abc
+
+from ._decode import DecodedEvent
+from ._errors import server_error
+from ._events import (
+    Completed,
+    Created,
+    CustomInputDelta,
+    CustomInputDone,
+    ErrorEvent,
+    Failed,
+    FinalResponse,
+    FunctionArgsDelta,
+    FunctionArgsDone,
+    Incomplete,
+    InProgress,
+    LifecycleResponse,
+    MessageDone,
+    Queued,
+    ReasoningDone,
+    ReasoningSummaryDelta,
+    ReasoningTextDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolItem,
+    WireUsage,
+)
+from ._items import (
+    EncryptedReasoning,
+    Error,
+    Item,
+    Metadata,
+    Reasoning,
+    Refusal,
+    StopReason,
+    Text,
+    TokenUsage,
+    Usage,
+)
+from ._signals import Terminal
+
+ToolEvent: TypeAlias = (
+    FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
+)
+Dispatched: TypeAlias = Item | ToolEvent | Terminal
+"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``."""
+
+
+def usage_from_wire(usage: WireUsage | None) -> Usage | None:
+    """The ``usage`` item for a response's usage; ``None`` when absent, null or empty."""
+    if usage is None:
+        return None
+    inp, out = usage.input_tokens_details, usage.output_tokens_details
+    if usage.input_tokens is None and usage.output_tokens is None and inp is None and out is None:
+        return None
+    return Usage(
+        tokens=TokenUsage(
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_read_tokens=(inp.cached_tokens or None) if inp else None,
+            cache_creation_tokens=(inp.cache_write_tokens or None) if inp else None,
+            reasoning_tokens=(out.reasoning_tokens or None) if out else None,
+        )
+    )
+
+
+def _incomplete_reason(response: FinalResponse) -> StopReason:
+    details = response.incomplete_details
+    return "content_filter" if details and details.reason == "content_filter" else "length"
+
+
+def stop_reason_of(event: Completed | Incomplete) -> StopReason | None:
+    """The stop reason a terminal event gives (``failed`` gives none)."""
+    response = event.response
+    if isinstance(event, Incomplete):
+        return _incomplete_reason(response)
+    status = response.status
+    if status is None or status == "completed":
+        return "end_turn"
+    if status == "incomplete":
+        return _incomplete_reason(response)
+    return None
+
+
+def error_from_event(event: ErrorEvent) -> Error:
+    """The ``error`` item for an ``error`` event (the stream goes on after it)."""
+    nested = event.error
+    code = event.code or (nested.code if nested else None)
+    message = event.message or (nested.message if nested else None) or code or "unknown error"
+    return server_error(
+        "Codex API error: " + message,
+        code=code,
+        error_type=nested.type if nested else None,
+    )
+
+
+def error_from_failed(event: Failed) -> Error:
+    """The ``error`` item for ``response.failed``."""
+    body = event.response.error
+    return server_error(
+        (body.message if body else None) or "response failed",
+        code=body.code if body else None,
+        error_type=body.type if body else None,
+    )
+
+
+class Dispatcher:
+    """Maps decoded events to items, with no I/O; one per subscription."""
+
+    __slots__ = (
+        "_any_reasoning",
+        "_any_text",
+        "_metadata_sent",
+        "_reasoning_at",
+        "_reasoning_unindexed",
+        "_text_at",
+        "_text_unindexed",
+        "ended",
+    )
+
+    def __init__(self) -> None:
+        self.ended = False
+        self._metadata_sent = False
+        # Which outputs streamed deltas, so whole items in output_item.done are
+        # not told twice.
+        self._text_at: set[int] = set()
+        self._text_unindexed = False
+        self._any_text = False
+        self._reasoning_at: set[int] = set()
+        self._reasoning_unindexed = False
+        self._any_reasoning = False
+
+    def dispatch(self, events: list[DecodedEvent | Error]) -> list[Dispatched]:
+        out: list[Dispatched] = []
+        if self.ended:
+            return out
+        for event in events:
+            if type(event) is TextDelta:
+                if event.delta:
+                    out.append(Text(chunk=event.delta))
+                    self._saw_text(event.output_index)
+            elif type(event) is ReasoningSummaryDelta or type(event) is ReasoningTextDelta:
+                if event.delta:
+                    out.append(Reasoning(chunk=event.delta))
+                    self._saw_reasoning(event.output_index)
+            elif type(event) is RefusalDelta:
+                if event.delta:
+                    out.append(Refusal(chunk=event.delta))
+            elif type(event) is Created or type(event) is InProgress or type(event) is Queued:
+                self._metadata(event.response, out)
+            elif type(event) is Completed or type(event) is Incomplete:
+                self._metadata(event.response, out)
+                usage = usage_from_wire(event.response.usage)
+                if usage is not None:
+                    out.append(usage)
+                out.append(Terminal(stop_reason_of(event)))
+                self.ended = True
+                break
+            elif type(event) is Failed:
+                self._metadata(event.response, out)
+                out.append(error_from_failed(event))
+                out.append(Terminal(None))
+                self.ended = True
+                break
+            elif type(event) is ErrorEvent:
+                out.append(error_from_event(event))
+            elif type(event) is MessageDone:
+                if event.text and not self._text_seen(event.output_index):
+                    out.append(Text(chunk=event.text))
+            elif type(event) is ReasoningDone:
+                self._reasoning_done(event, out)
+            else:  # tool events and error items
+                out.append(event)  # type: ignore[arg-type]
+        return out
+
+    def _metadata(self, response: LifecycleResponse, out: list[Dispatched]) -> None:
+        if not self._metadata_sent and response.id is not None:
+            self._metadata_sent = True
+            out.append(Metadata(response_id=response.id, model=response.model))
+
+    def _saw_text(self, index: int | None) -> None:
+        self._any_text = True
+        if index is None:
+            self._text_unindexed = True
+        else:
+            self._text_at.add(index)
+
+    def _saw_reasoning(self, index: int | None) -> None:
+        self._any_reasoning = True
+        if index is None:
+            self._reasoning_unindexed = True
+        else:
+            self._reasoning_at.add(index)
+
+    def _text_seen(self, index: int | None) -> bool:
+        if index is None:
+            return self._any_text
+        return self._text_unindexed or index in self._text_at
+
+    def _reasoning_seen(self, index: int | None) -> bool:
+        if index is None:
+            return self._any_reasoning
+        return self._reasoning_unindexed or index in self._reasoning_at
+
+    def _reasoning_done(self, event: ReasoningDone, out: list[Dispatched]) -> None:
+        if event.summary and not self._reasoning_seen(event.output_index):
+            out.append(Reasoning(chunk=event.summary))
+        if event.id is not None and event.encrypted_content is not None:
+            out.append(EncryptedReasoning(id=event.id, content=event.encrypted_content))
+
+
+def dispatch_() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]]:
+    def _dispatch(source: Observable[list[DecodedEvent | Error]]) -> Observable[list[Dispatched]]:
+        def subscribe(
+            observer: abc.ObserverBase[list[Dispatched]],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            dispatcher = Dispatcher()
+
+            def on_next(events: list[DecodedEvent | Error]) -> None:
+                try:
+                    items = dispatcher.dispatch(events)
+                except Exception as exc:  # a bug, not a stream fault: report it
+                    observer.on_error(exc)
+                    return
+                if items:
+                    observer.on_next(items)
+
+            return source.subscribe(
+                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return _dispatch
+
+
+__all__ = [
+    "Dispatched",
+    "Dispatcher",
+    "ToolEvent",
+    "dispatch_",
+    "error_from_event",
+    "error_from_failed",
+    "stop_reason_of",
+    "usage_from_wire",
+]

@@ -1,0 +1,294 @@
+"""The wire events we read, as msgspec Structs: only the fields the mapping uses.
+
+Each event is tagged by its JSON ``type``; one ``Decoder`` per union is built
+at import and shared (decoders are immutable). ``item`` of the output-item
+events stays raw until ``decode`` knows its type, so unknown item types cost
+nothing and a bad field in them is nobody's business.
+
+After ``decode``, output-item events are replaced by the normalized
+``ToolItem``, ``MessageDone`` and ``ReasoningDone`` below.
+"""
+
+from typing import Literal, TypeAlias
+
+import msgspec
+
+# ---- nested objects -------------------------------------------------------
+
+
+class InputTokensDetails(msgspec.Struct, gc=False):
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+
+
+class OutputTokensDetails(msgspec.Struct, gc=False):
+    reasoning_tokens: int | None = None
+
+
+class WireUsage(msgspec.Struct, gc=False):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_tokens_details: InputTokensDetails | None = None
+    output_tokens_details: OutputTokensDetails | None = None
+
+
+class IncompleteDetails(msgspec.Struct, gc=False):
+    reason: str | None = None
+
+
+class ErrorBody(msgspec.Struct, gc=False):
+    message: str | None = None
+    code: str | None = None
+    type: str | None = None
+
+
+class LifecycleResponse(msgspec.Struct, gc=False):
+    id: str | None = None
+    model: str | None = None
+
+
+class FinalResponse(LifecycleResponse, gc=False):
+    status: str | None = None
+    usage: WireUsage | None = None
+    incomplete_details: IncompleteDetails | None = None
+
+
+class FailedResponse(LifecycleResponse, gc=False):
+    error: ErrorBody | None = None
+
+
+# ---- events ---------------------------------------------------------------
+
+
+class Event(msgspec.Struct, tag_field="type", gc=False):
+    """Base of the wire events."""
+
+
+class TextDelta(Event, tag="response.output_text.delta"):
+    delta: str
+    output_index: int | None = None
+
+
+class RefusalDelta(Event, tag="response.refusal.delta"):
+    delta: str
+
+
+class ReasoningSummaryDelta(Event, tag="response.reasoning_summary_text.delta"):
+    delta: str
+    output_index: int | None = None
+
+
+class ReasoningTextDelta(Event, tag="response.reasoning_text.delta"):
+    delta: str
+    output_index: int | None = None
+
+
+class FunctionArgsDelta(Event, tag="response.function_call_arguments.delta"):
+    output_index: int
+    delta: str
+
+
+class CustomInputDelta(Event, tag="response.custom_tool_call_input.delta"):
+    output_index: int
+    delta: str
+
+
+class FunctionArgsDone(Event, tag="response.function_call_arguments.done"):
+    output_index: int
+    arguments: str
+
+
+class CustomInputDone(Event, tag="response.custom_tool_call_input.done"):
+    output_index: int
+    input: str
+
+
+class OutputItemAdded(Event, tag="response.output_item.added"):
+    item: msgspec.Raw
+    output_index: int | None = None
+
+
+class OutputItemDone(Event, tag="response.output_item.done"):
+    item: msgspec.Raw
+    output_index: int | None = None
+
+
+class Created(Event, tag="response.created"):
+    response: LifecycleResponse
+
+
+class Queued(Event, tag="response.queued"):
+    response: LifecycleResponse
+
+
+class InProgress(Event, tag="response.in_progress"):
+    response: LifecycleResponse
+
+
+class Completed(Event, tag="response.completed"):
+    response: FinalResponse
+
+
+class Incomplete(Event, tag="response.incomplete"):
+    response: FinalResponse
+
+
+class Failed(Event, tag="response.failed"):
+    response: FailedResponse
+
+
+class ErrorEvent(Event, tag="error"):
+    message: str | None = None
+    code: str | None = None
+    error: ErrorBody | None = None
+
+
+WireEvent: TypeAlias = (
+    TextDelta
+    | RefusalDelta
+    | ReasoningSummaryDelta
+    | ReasoningTextDelta
+    | FunctionArgsDelta
+    | CustomInputDelta
+    | FunctionArgsDone
+    | CustomInputDone
+    | OutputItemAdded
+    | OutputItemDone
+    | Created
+    | Queued
+    | InProgress
+    | Completed
+    | Incomplete
+    | Failed
+    | ErrorEvent
+)
+
+_WIRE_TYPES: tuple[type[Event], ...] = WireEvent.__args__
+
+#: The JSON ``type`` of every event we read, as bytes, to its decoder.
+DECODER_BY_TYPE: dict[bytes, msgspec.json.Decoder[WireEvent]] = {
+    cls.__struct_config__.tag.encode(): msgspec.json.Decoder(cls)  # type: ignore[union-attr]
+    for cls in _WIRE_TYPES
+}
+KNOWN_TYPES = frozenset(t.decode() for t in DECODER_BY_TYPE)
+EVENT_DECODER: msgspec.json.Decoder[WireEvent] = msgspec.json.Decoder(WireEvent)
+
+
+class Typed(msgspec.Struct, gc=False):
+    """Just the ``type`` of an object, to tell an unknown type from a broken known one."""
+
+    type: str
+
+
+TYPED_DECODER = msgspec.json.Decoder(Typed)
+
+# ---- output items ---------------------------------------------------------
+
+
+class ContentPart(msgspec.Struct, gc=False):
+    type: str | None = None
+    text: str | None = None
+
+
+class SummaryPart(msgspec.Struct, gc=False):
+    text: str | None = None
+
+
+class WireItem(msgspec.Struct, tag_field="type", gc=False):
+    """Base of the output items we read."""
+
+
+class FunctionCallItem(WireItem, tag="function_call"):
+    id: str | None = None
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+
+
+class CustomToolCallItem(WireItem, tag="custom_tool_call"):
+    id: str | None = None
+    call_id: str | None = None
+    name: str | None = None
+    input: str | None = None
+
+
+class MessageItem(WireItem, tag="message"):
+    content: list[ContentPart] | None = None
+
+
+class ReasoningItem(WireItem, tag="reasoning"):
+    id: str | None = None
+    summary: list[SummaryPart] | None = None
+    encrypted_content: str | None = None
+
+
+AnyItem: TypeAlias = FunctionCallItem | CustomToolCallItem | MessageItem | ReasoningItem
+ITEM_DECODER: msgspec.json.Decoder[AnyItem] = msgspec.json.Decoder(AnyItem)
+KNOWN_ITEM_TYPES = frozenset({"function_call", "custom_tool_call", "message", "reasoning"})
+
+# ---- normalized events (what decode emits for output items) ---------------
+
+
+class ToolItem(msgspec.Struct, gc=False):
+    """A tool call item seen in ``output_item.added`` (``done=False``) or ``.done``."""
+
+    done: bool
+    output_index: int
+    id: str
+    call_id: str | None
+    name: str
+    kind: Literal["function", "custom"]
+    input: str | None
+
+
+class MessageDone(msgspec.Struct, gc=False):
+    """A message item's ``output_item.done``: the text of its ``output_text`` parts."""
+
+    output_index: int | None
+    text: str
+
+
+class ReasoningDone(msgspec.Struct, gc=False):
+    """A reasoning item's ``output_item.done``: its summary and encrypted content."""
+
+    output_index: int | None
+    id: str | None
+    summary: str
+    encrypted_content: str | None
+
+
+__all__ = [
+    "DECODER_BY_TYPE",
+    "EVENT_DECODER",
+    "ITEM_DECODER",
+    "KNOWN_ITEM_TYPES",
+    "KNOWN_TYPES",
+    "TYPED_DECODER",
+    "AnyItem",
+    "Completed",
+    "Created",
+    "CustomInputDelta",
+    "CustomInputDone",
+    "CustomToolCallItem",
+    "ErrorEvent",
+    "Event",
+    "Failed",
+    "FunctionArgsDelta",
+    "FunctionArgsDone",
+    "FunctionCallItem",
+    "InProgress",
+    "Incomplete",
+    "MessageDone",
+    "MessageItem",
+    "OutputItemAdded",
+    "OutputItemDone",
+    "Queued",
+    "ReasoningDone",
+    "ReasoningItem",
+    "ReasoningSummaryDelta",
+    "ReasoningTextDelta",
+    "RefusalDelta",
+    "TextDelta",
+    "ToolItem",
+    "WireEvent",
+]

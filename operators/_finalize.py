@@ -1,0 +1,105 @@
+"""The terminal operator: turns the end of the stream, however it comes, into ``done``.
+
+- After the first terminal event: completes pending calls (``partial``),
+  emits ``done`` with its stop reason, and disposes its source (an HTTP
+  connection closes; nothing after it is read).
+- When the source completes first: one ``stream_interrupted`` error, pending
+  calls completed (``partial``), ``done``.
+- When the source fails (``on_error``): the one error item the failure maps
+  to, pending calls completed (``partial``), ``done``. Stream faults never
+  reach the subscriber's ``on_error``; an exception raised by the subscriber's
+  own ``on_next`` is the subscriber's, and is passed back to it.
+"""
+
+from collections.abc import Callable
+
+from reactivex import Observable, abc
+from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
+
+from ._errors import StreamInterrupted, item_from_exception
+from ._items import Done, Error, Item, StopReason, ToolRequestComplete
+from ._signals import OpenCall, Terminal
+from ._tool_collect import Collected
+
+_ENDED_EARLY = "the stream ended before the response completed"
+
+
+def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+    def _finalize(source: Observable[list[Collected]]) -> Observable[Item]:
+        def subscribe(
+            observer: abc.ObserverBase[Item],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            opened: list[OpenCall] = []
+            upstream = SingleAssignmentDisposable()
+            finished = False
+            disposed = False
+            caller_failed = False  # the subscriber's own on_next raised
+
+            def emit(item: Item) -> None:
+                nonlocal caller_failed
+                try:
+                    observer.on_next(item)
+                except BaseException:
+                    caller_failed = True
+                    raise
+
+            def finish(error: Error | None, stop_reason: StopReason | None) -> None:
+                nonlocal finished
+                finished = True
+                upstream.dispose()  # stop reading: nothing after the end counts
+                tail: list[Item] = [] if error is None else [error]
+                for call in opened:
+                    if not call.done:
+                        tail.append(ToolRequestComplete(tool_call=call.complete(partial=True)))
+                opened.clear()
+                tail.append(Done(stop_reason=stop_reason))
+                for item in tail:
+                    if disposed:
+                        return
+                    emit(item)
+                observer.on_completed()
+
+            def on_next(batch: list[Collected]) -> None:
+                if finished:
+                    return
+                for item in batch:
+                    if disposed:
+                        return
+                    if type(item) is OpenCall:
+                        if len(opened) > 32:  # keep only calls still open
+                            opened[:] = [call for call in opened if not call.done]
+                        opened.append(item)
+                    elif type(item) is Terminal:
+                        finish(None, item.stop_reason)
+                        return
+                    else:
+                        emit(item)  # type: ignore[arg-type]
+
+            def on_error(exc: Exception) -> None:
+                if finished:
+                    return  # the source was disposed: a late failure means nothing
+                if caller_failed:
+                    observer.on_error(exc)
+                    return
+                finish(item_from_exception(exc), None)
+
+            def on_completed() -> None:
+                if not finished:
+                    finish(StreamInterrupted(_ENDED_EARLY).to_item(), None)
+
+            def dispose() -> None:
+                nonlocal disposed
+                disposed = True
+
+            upstream.disposable = source.subscribe(
+                on_next, on_error, on_completed, scheduler=scheduler
+            )
+            return CompositeDisposable(Disposable(dispose), upstream)
+
+        return Observable(subscribe)
+
+    return _finalize
+
+
+__all__ = ["finalize_"]

@@ -1,0 +1,43 @@
+"""Signals the operators pass to each other between items (never seen by subscribers)."""
+
+from typing import NamedTuple
+
+from ._items import StopReason, ToolCall, ToolKind
+
+
+class Terminal(NamedTuple):
+    """The response ended (``completed``, ``incomplete`` or ``failed``) with this stop reason."""
+
+    stop_reason: StopReason | None
+
+
+class OpenCall:
+    """A tool call in progress, shared by ``collect_tools`` (which grows and completes it)
+    and ``finalize`` (which completes it as partial if the stream ends first)."""
+
+    __slots__ = ("call_id", "capped", "done", "id", "kind", "name", "parts", "size")
+
+    def __init__(self, id: str, call_id: str | None, name: str, kind: ToolKind) -> None:
+        self.id = id
+        self.call_id = call_id
+        self.name = name
+        self.kind: ToolKind = kind
+        self.parts: list[str] = []
+        self.size = 0  # UTF-8 bytes kept so far
+        self.capped = False  # input went over the cap; later pieces were dropped
+        self.done = False
+
+    def complete(self, partial: bool = False) -> ToolCall:
+        """Mark the call done and return it whole."""
+        self.done = True
+        return ToolCall(
+            id=self.id,
+            call_id=self.call_id,
+            name=self.name,
+            arguments="".join(self.parts),
+            kind=self.kind,
+            partial=partial or self.capped,
+        )
+
+
+__all__ = ["OpenCall", "Terminal"]

@@ -1,0 +1,86 @@
+"""rxresponses: a streamed OpenAI Responses API answer as a ReactiveX stream of items.
+
+``responses(source)`` composes the chain (frame → decode → dispatch →
+collect_tools → finalize) over a byte source; every subscription starts with
+``start`` and ends with exactly one ``done``, with failures as ``error`` items.
+The HTTP source lives in ``pipeline.http`` (it imports aiohttp).
+"""
+
+from operators import (
+    ConnectError,
+    DecodeError,
+    HTTPStatusError,
+    PipelineError,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+
+from ._compose import REDACTED, redact, responses
+from ._raise import raise_errors
+from .aio import iterate
+from .items import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    ErrorKind,
+    Item,
+    Metadata,
+    Reasoning,
+    Refusal,
+    Start,
+    StopReason,
+    Text,
+    TokenUsage,
+    ToolCall,
+    ToolKind,
+    ToolRequestArg,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+)
+from .sinks import JsonLinesSink, MetricsSink, TerminalView, encode_line
+from .sources import from_async_iterable, from_bytes, from_chunks, from_file
+
+__all__ = [
+    "REDACTED",
+    "ConnectError",
+    "DecodeError",
+    "Done",
+    "EncryptedReasoning",
+    "Error",
+    "ErrorKind",
+    "HTTPStatusError",
+    "Item",
+    "JsonLinesSink",
+    "Metadata",
+    "MetricsSink",
+    "PipelineError",
+    "RateLimited",
+    "Reasoning",
+    "Refusal",
+    "ServerError",
+    "Start",
+    "StopReason",
+    "StreamInterrupted",
+    "StreamTimeout",
+    "TerminalView",
+    "Text",
+    "TokenUsage",
+    "ToolCall",
+    "ToolKind",
+    "ToolRequestArg",
+    "ToolRequestComplete",
+    "ToolRequestStart",
+    "Usage",
+    "encode_line",
+    "from_async_iterable",
+    "from_bytes",
+    "from_chunks",
+    "from_file",
+    "iterate",
+    "raise_errors",
+    "redact",
+    "responses",
+]

@@ -1,0 +1,7 @@
+"""``python -m pipeline``: the ``rxresponses`` command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""``responses(source)``: the whole chain, from bytes to items."""
+
+import uuid
+from collections.abc import Callable, Iterable
+
+from reactivex import Observable, abc
+
+from operators import (
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_TOOL_INPUT_BYTES,
+    Error,
+    FrameFormat,
+    Item,
+    Start,
+    collect_tools,
+    decode,
+    dispatch,
+    finalize,
+    frame,
+)
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _redact_errors(secrets: tuple[str, ...]) -> Callable[[Observable[Item]], Observable[Item]]:
+    def _operator(source: Observable[Item]) -> Observable[Item]:
+        def subscribe(
+            observer: abc.ObserverBase[Item], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            def on_next(item: Item) -> None:
+                if type(item) is Error:
+                    clean = redact(item.message, secrets)
+                    if clean != item.message:
+                        item = Error(
+                            kind=item.kind,
+                            code=item.code,
+                            message=clean,
+                            status=item.status,
+                            retryable=item.retryable,
+                            retry_after=item.retry_after,
+                        )
+                observer.on_next(item)
+
+            return source.subscribe(
+                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return _operator
+
+
+def responses(
+    source: Observable[bytes],
+    *,
+    format: FrameFormat = "sse",
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
+    secrets: Iterable[str] = (),
+) -> Observable[Item]:
+    """The items of a streamed response, from the bytes of its body.
+
+    Each subscription emits a fresh ``start``, subscribes to ``source`` and
+    runs its own chain (frame → decode → dispatch → collect_tools →
+    finalize), so it always ends with exactly one ``done`` and never calls
+    ``on_error`` for a stream fault. ``secrets`` (an API key) are replaced by
+    ``[redacted]`` in error messages forwarded from the server.
+    """
+    chain = source.pipe(
+        frame(format, max_event_bytes),
+        decode(),
+        dispatch(),
+        collect_tools(max_tool_input_bytes),
+        finalize(),
+    )
+    hidden = tuple(s for s in secrets if s)
+    if hidden:
+        chain = chain.pipe(_redact_errors(hidden))
+
+    def subscribe(
+        observer: abc.ObserverBase[Item], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        observer.on_next(Start(message_id=str(uuid.uuid4())))
+        return chain.subscribe(observer, scheduler=scheduler)
+
+    return Observable(subscribe)
+
+
+__all__ = ["REDACTED", "redact", "responses"]

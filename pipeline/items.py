@@ -1,0 +1,43 @@
+"""The item Structs and the ``Item`` union (defined beside the operators that make them)."""
+
+from operators._items import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    ErrorKind,
+    Item,
+    Metadata,
+    Reasoning,
+    Refusal,
+    Start,
+    StopReason,
+    Text,
+    TokenUsage,
+    ToolCall,
+    ToolKind,
+    ToolRequestArg,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+)
+
+__all__ = [
+    "Done",
+    "EncryptedReasoning",
+    "Error",
+    "ErrorKind",
+    "Item",
+    "Metadata",
+    "Reasoning",
+    "Refusal",
+    "Start",
+    "StopReason",
+    "Text",
+    "TokenUsage",
+    "ToolCall",
+    "ToolKind",
+    "ToolRequestArg",
+    "ToolRequestComplete",
+    "ToolRequestStart",
+    "Usage",
+]

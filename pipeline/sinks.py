@@ -1,0 +1,262 @@
+"""Observers to fan a stream out to: a JSON Lines log, a terminal view, metrics.
+
+Each is an ``abc.ObserverBase[Item]``; subscribe several to one shared stream
+(``ops.publish()`` + ``connect()``, or ``ops.share()`` on an async source).
+"""
+
+import json
+import sys
+import time
+from typing import IO, Any
+
+import msgspec
+from reactivex import abc
+
+from operators import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    Item,
+    Metadata,
+    Reasoning,
+    Refusal,
+    Start,
+    Text,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+)
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_line(item: Item) -> bytes:
+    """The item's JSON form, one line (``\\n``-terminated)."""
+    buffer = bytearray()
+    _ENCODER.encode_into(item, buffer)
+    buffer += b"\n"
+    return bytes(buffer)
+
+
+class JsonLinesSink(abc.ObserverBase[Item]):
+    """Writes each item as one JSON line to a binary file, flushed per item by default."""
+
+    def __init__(self, file: IO[bytes], *, flush_each: bool = True, close: bool = False) -> None:
+        self._file = file
+        self._flush_each = flush_each
+        self._close = close
+        self._buffer = bytearray()
+
+    @classmethod
+    def open(cls, path: str, *, flush_each: bool = True) -> "JsonLinesSink":
+        """A sink that writes to (and finally closes) the file at ``path``."""
+        return cls(open(path, "wb"), flush_each=flush_each, close=True)
+
+    def on_next(self, value: Item) -> None:
+        buffer = self._buffer
+        _ENCODER.encode_into(value, buffer)
+        buffer += b"\n"
+        self._file.write(buffer)
+        del buffer[:]
+        if self._flush_each:
+            self._file.flush()
+
+    def on_error(self, error: Exception) -> None:
+        self._finish()
+
+    def on_completed(self) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        self._file.flush()
+        if self._close:
+            self._file.close()
+
+
+class MetricsSink(abc.ObserverBase[Item]):
+    """Counts what a stream carried: time to first text, tokens, items/s, errors."""
+
+    def __init__(self, clock: Any = time.perf_counter) -> None:
+        self._clock = clock
+        self.started_at: float | None = None
+        self.first_text_at: float | None = None
+        self.ended_at: float | None = None
+        self.items = 0
+        self.text_chars = 0
+        self.tool_calls = 0
+        self.usage: Usage | None = None
+        self.errors: list[Error] = []
+        self.stop_reason: str | None = None
+
+    def on_next(self, value: Item) -> None:
+        now = self._clock()
+        self.items += 1
+        if self.started_at is None:
+            self.started_at = now
+        if type(value) is Text:
+            self.text_chars += len(value.chunk)
+            if self.first_text_at is None:
+                self.first_text_at = now
+        elif type(value) is ToolRequestComplete:
+            self.tool_calls += 1
+        elif type(value) is Usage:
+            self.usage = value
+        elif type(value) is Error:
+            self.errors.append(value)
+        elif type(value) is Done:
+            self.stop_reason = value.stop_reason
+            self.ended_at = now
+
+    def on_error(self, error: Exception) -> None:
+        self.ended_at = self._clock()
+
+    def on_completed(self) -> None:
+        if self.ended_at is None:
+            self.ended_at = self._clock()
+
+    @property
+    def time_to_first_text(self) -> float | None:
+        """Seconds from ``start`` to the first ``text`` item."""
+        if self.started_at is None or self.first_text_at is None:
+            return None
+        return self.first_text_at - self.started_at
+
+    @property
+    def items_per_second(self) -> float | None:
+        if self.started_at is None or self.ended_at is None or self.ended_at <= self.started_at:
+            return None
+        return self.items / (self.ended_at - self.started_at)
+
+    def summary(self) -> dict[str, Any]:
+        tokens = self.usage.tokens if self.usage else None
+        return {
+            "items": self.items,
+            "text_chars": self.text_chars,
+            "tool_calls": self.tool_calls,
+            "input_tokens": tokens.input_tokens if tokens else None,
+            "output_tokens": tokens.output_tokens if tokens else None,
+            "errors": [error.kind for error in self.errors],
+            "stop_reason": self.stop_reason,
+            "time_to_first_text_s": self.time_to_first_text,
+            "items_per_second": self.items_per_second,
+        }
+
+
+_DIM, _BOLD, _RED, _CYAN, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+
+
+class TerminalView(abc.ObserverBase[Item]):
+    """A live, human view: text as it streams, reasoning dimmed, tool calls and usage in brief.
+
+    Colors only when ``out`` is a terminal (or ``color=True``); ``stats`` adds a
+    final line with time to first text and items/s.
+    """
+
+    def __init__(
+        self,
+        out: IO[str] | None = None,
+        *,
+        color: bool | None = None,
+        stats: bool = True,
+        flush_each: bool = True,
+        clock: Any = time.perf_counter,
+    ) -> None:
+        self._out = out if out is not None else sys.stdout
+        isatty = getattr(self._out, "isatty", None)
+        self._color = color if color is not None else bool(isatty and isatty())
+        self._stats = stats
+        self._flush_each = flush_each
+        self._metrics = MetricsSink(clock)
+        self._mode = ""  # what the last write was: "text", "reasoning", "" (a line end)
+        self._names: dict[str, str] = {}
+
+    def _style(self, text: str, style: str) -> str:
+        return f"{style}{text}{_RESET}" if self._color else text
+
+    def _line(self, text: str) -> None:
+        if self._mode:
+            self._out.write("\n")
+        self._out.write(text + "\n")
+        self._mode = ""
+
+    def _stream(self, chunk: str, mode: str) -> None:
+        if self._mode != mode and self._mode:
+            self._out.write("\n")
+        if self._mode != mode and mode == "reasoning":
+            self._out.write(self._style("thinking: ", _DIM))
+        self._out.write(self._style(chunk, _DIM) if mode == "reasoning" else chunk)
+        self._mode = mode
+
+    def on_next(self, value: Item) -> None:
+        self._metrics.on_next(value)
+        if type(value) is Text:
+            self._stream(value.chunk, "text")
+        elif type(value) is Reasoning:
+            self._stream(value.chunk, "reasoning")
+        elif type(value) is Refusal:
+            self._stream(self._style(value.chunk, _RED), "refusal")
+        elif type(value) is ToolRequestStart:
+            self._names[value.id] = value.name
+        elif type(value) is ToolRequestComplete:
+            self._line(self._tool_call(value))
+        elif type(value) is Usage:
+            tokens = value.tokens
+            extra = "".join(
+                f", {label} {count}"
+                for label, count in (
+                    ("cached", tokens.cache_read_tokens),
+                    ("cache write", tokens.cache_creation_tokens),
+                    ("reasoning", tokens.reasoning_tokens),
+                )
+                if count
+            )
+            self._usage = f"tokens in {tokens.input_tokens}, out {tokens.output_tokens}{extra}"
+        elif type(value) is Error:
+            retry = " (retryable)" if value.retryable else ""
+            self._line(self._style(f"error [{value.kind}] {value.message}{retry}", _RED))
+        elif type(value) is Metadata:
+            self._line(self._style(f"response {value.response_id} · {value.model or '?'}", _DIM))
+        elif type(value) is EncryptedReasoning:
+            self._line(self._style(f"(encrypted reasoning, {len(value.content)} chars)", _DIM))
+        elif type(value) is Done:
+            self._line(self._summary(value))
+        elif type(value) is Start:
+            pass
+        if self._flush_each:
+            self._out.flush()
+
+    def _tool_call(self, item: ToolRequestComplete) -> str:
+        call = item.tool_call
+        try:
+            body = json.dumps(json.loads(call.arguments), indent=2, ensure_ascii=False)
+        except ValueError:
+            body = call.arguments
+        flag = " (partial)" if call.partial else ""
+        head = self._style(f"tool call {call.name}{flag}", _BOLD + _CYAN)
+        return f"{head} [{call.call_id or call.id}]\n{body}"
+
+    _usage: str = ""
+
+    def _summary(self, done: Done) -> str:
+        parts = [f"done: {done.stop_reason or 'no stop reason'}"]
+        if self._usage:
+            parts.append(self._usage)
+        if self._stats:
+            ttft = self._metrics.time_to_first_text
+            if ttft is not None:
+                parts.append(f"first text after {ttft * 1000:.0f} ms")
+            rate = self._metrics.items_per_second
+            if rate is not None:
+                parts.append(f"{rate:,.0f} items/s")
+        return self._style(" · ".join(parts), _DIM)
+
+    def on_error(self, error: Exception) -> None:
+        self._line(self._style(f"failed: {error}", _RED))
+        self._out.flush()
+
+    def on_completed(self) -> None:
+        self._metrics.on_completed()
+        self._out.flush()
+
+
+__all__ = ["JsonLinesSink", "MetricsSink", "TerminalView", "encode_line"]
