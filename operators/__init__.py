@@ -127,8 +127,13 @@ def collect_tools(
     return collect_tools_(max_input_bytes)
 
 
-def finalize() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
     """End every stream with ``done``: the terminal operator of the chain.
+
+    With ``start=True`` it also begins every stream with ``start`` (a fresh
+    UUID4 ``message_id`` per subscription), sent with the first thing the
+    stream emits rather than at subscribe time, so that all subscribers of a
+    shared asynchronous stream see it.
 
     After a terminal event it completes pending calls, emits ``done`` and
     disposes its source. If the source completes or fails first, it emits
@@ -141,7 +146,7 @@ def finalize() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
         [            finalize()            ]
         -text----start----error-complete-done|
     """
-    return finalize_()
+    return finalize_(start)
 
 
 __all__ = [

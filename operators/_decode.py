@@ -42,7 +42,8 @@ DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
 """What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away)."""
 
 _PREFIX = b'{"type":"'
-_TERMINAL = (Completed, Incomplete, Failed)
+#: Events that need more than passing on: output items, and the terminal ones.
+_SPECIAL = frozenset({OutputItemAdded, OutputItemDone, Completed, Incomplete, Failed})
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
 _SHOWN = 200
 
@@ -161,11 +162,15 @@ class EventDecoder:
                     event = (decoder or EVENT_DECODER).decode(data)
                 else:
                     event = EVENT_DECODER.decode(data)
-                if type(event) is OutputItemAdded or type(event) is OutputItemDone:
-                    normalized = _normalize(event)
-                    if normalized is not None:
-                        out.append(normalized)
-                    continue
+                if type(event) in _SPECIAL:
+                    if type(event) is OutputItemAdded or type(event) is OutputItemDone:
+                        normalized = _normalize(event)
+                        if normalized is not None:
+                            out.append(normalized)
+                        continue
+                    out.append(event)
+                    self.ended = True  # a terminal event: nothing after it is read
+                    break
             except msgspec.ValidationError as exc:
                 known = _known(data)
                 if known is False:
@@ -180,9 +185,6 @@ class EventDecoder:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
             out.append(event)
-            if isinstance(event, _TERMINAL):
-                self.ended = True
-                break
         return out
 
 

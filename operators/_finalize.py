@@ -11,20 +11,21 @@
   own ``on_next`` is the subscriber's, and is passed back to it.
 """
 
+import uuid
 from collections.abc import Callable
 
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
 
 from ._errors import StreamInterrupted, item_from_exception
-from ._items import Done, Error, Item, StopReason, ToolRequestComplete
+from ._items import Done, Error, Item, Start, StopReason, ToolRequestComplete
 from ._signals import OpenCall, Terminal
 from ._tool_collect import Collected
 
 _ENDED_EARLY = "the stream ended before the response completed"
 
 
-def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
     def _finalize(source: Observable[list[Collected]]) -> Observable[Item]:
         def subscribe(
             observer: abc.ObserverBase[Item],
@@ -35,6 +36,10 @@ def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
             finished = False
             disposed = False
             caller_failed = False  # the subscriber's own on_next raised
+            # ``start`` goes out with the first thing the stream emits, not at
+            # subscribe time, so that every subscriber of a shared asynchronous
+            # stream sees it.
+            started = not start
 
             def emit(item: Item) -> None:
                 nonlocal caller_failed
@@ -44,9 +49,16 @@ def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
                     caller_failed = True
                     raise
 
+            def begin() -> None:
+                nonlocal started
+                started = True
+                emit(Start(message_id=str(uuid.uuid4())))
+
             def finish(error: Error | None, stop_reason: StopReason | None) -> None:
                 nonlocal finished
                 finished = True
+                if not started:
+                    begin()
                 upstream.dispose()  # stop reading: nothing after the end counts
                 tail: list[Item] = [] if error is None else [error]
                 for call in opened:
@@ -61,8 +73,11 @@ def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
                 observer.on_completed()
 
             def on_next(batch: list[Collected]) -> None:
+                nonlocal caller_failed
                 if finished:
                     return
+                if not started:
+                    begin()
                 for item in batch:
                     if disposed:
                         return
@@ -74,7 +89,11 @@ def finalize_() -> Callable[[Observable[list[Collected]]], Observable[Item]]:
                         finish(None, item.stop_reason)
                         return
                     else:
-                        emit(item)  # type: ignore[arg-type]
+                        try:
+                            observer.on_next(item)  # type: ignore[arg-type]
+                        except BaseException:
+                            caller_failed = True
+                            raise
 
             def on_error(exc: Exception) -> None:
                 if finished:

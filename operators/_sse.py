@@ -37,102 +37,83 @@ def _is_complete_json(data: bytes) -> bool:
     return True
 
 
-class _Lines:
-    """Splits bytes into lines on ``\\r\\n``, ``\\n`` or ``\\r``, holding at most ``cap`` bytes.
+def _accept(data: bytes) -> bool:
+    """Whether an event with this data is dispatched (not empty, blank or ``[DONE]``)."""
+    if data[:1] == b"{":
+        return True
+    return bool(data) and not data.isspace() and (len(data) > 16 or data.strip() != b"[DONE]")
 
-    ``feed`` returns complete lines; a line over the cap comes back as
-    ``(prefix, True)`` once, with at most ``cap`` of its first bytes.
-    """
 
-    __slots__ = ("_bom_seen", "_cap", "_crlf", "_discarding", "_parts", "_size", "_skip_lf")
+class _Prep:
+    """Drops a leading BOM; turns ``\\r\\n`` and ``\\r`` into ``\\n``."""
 
-    def __init__(self, cap: int, crlf: bool) -> None:
-        self._cap = cap
-        self._crlf = crlf  # False: split on "\n" only (JSON Lines)
-        self._parts: list[bytes] = []
-        self._size = 0
+    __slots__ = ("_bom_seen", "_crlf", "_skip_lf")
+
+    def __init__(self, crlf: bool) -> None:
+        self._crlf = crlf  # False: leave "\r" alone (JSON Lines splits on "\n" only)
         self._skip_lf = False  # the last chunk ended with "\r": a "\n" next is its pair
-        self._discarding = False  # inside a line over the cap, dropping until its end
         self._bom_seen: bytes | None = b""  # None once the start of input is past
 
-    def feed(self, chunk: bytes) -> list[tuple[bytes, bool]]:
+    def feed(self, chunk: bytes) -> bytes:
         if self._bom_seen is not None:
             # NOTE: the byte-order mark may itself arrive split across chunks.
             head = self._bom_seen + chunk
             if len(head) < 3 and _BOM.startswith(head):
                 self._bom_seen = head
-                return []
+                return b""
             self._bom_seen = None
             chunk = head[3:] if head.startswith(_BOM) else head
         if self._skip_lf:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        if not chunk:
-            return []
         if self._crlf and b"\r" in chunk:
             # NOTE: a trailing "\r" may be half of a "\r\n" split across chunks.
             self._skip_lf = chunk[-1] == 0x0D
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = chunk.split(b"\n")
-        rest = lines.pop()
-        out: list[tuple[bytes, bool]] = []
-        if lines:
-            first = lines[0]
-            if self._discarding:
-                self._discarding = False
-                lines = lines[1:]
-            elif self._parts:
-                self._parts.append(first)
-                self._size += len(first)
-                lines[0] = self._take()
-            cap = self._cap
-            for line in lines:
-                if len(line) > cap:
-                    out.append((line[:cap], True))
-                else:
-                    out.append((line, False))
-            self._parts = []
-            self._size = 0
-        if rest and not self._discarding:
-            self._parts.append(rest)
-            self._size += len(rest)
-            if self._size > self._cap:
-                out.append((b"".join(self._parts)[: self._cap], True))
-                self._parts = []
-                self._size = 0
-                self._discarding = True
-        return out
+        return chunk
 
-    def _take(self) -> bytes:
-        line = b"".join(self._parts)
-        self._parts = []
-        self._size = 0
-        return line
-
-    def flush(self) -> list[tuple[bytes, bool]]:
-        """The last line, if the input ended without a line break after it."""
-        out: list[tuple[bytes, bool]] = []
-        if self._bom_seen:  # input shorter than a byte-order mark
-            head, self._bom_seen = self._bom_seen, None
-            out.extend(self.feed(head))
-        if self._parts:
-            line = self._take()
-            out.append((line[: self._cap], True) if len(line) > self._cap else (line, False))
-        self._discarding = False
-        return out
+    def flush(self) -> bytes:
+        """Bytes held back at the very start (input shorter than a byte-order mark)."""
+        head, self._bom_seen = self._bom_seen or b"", None
+        return head
 
 
 class SSEFramer:
-    """Incremental SSE framing with no I/O: ``decode(chunk)`` → frames, ``flush()`` at the end."""
+    """Incremental SSE framing with no I/O: ``decode(chunk)`` → frames, ``flush()`` at the end.
 
-    __slots__ = ("_cap", "_data", "_lines", "_name", "_oversized", "_size")
+    Input is cut into events at blank lines (``\n\n`` once line ends are
+    normalized). An event in the usual shape (``event: …`` then one
+    ``data: …`` line, or one ``data: …`` line) is framed without looking at
+    its lines one by one; anything else goes through the general line rules.
+    Bytes of an unfinished event are held, up to the cap: past it, its
+    complete lines are read and the rest of an over-long line is dropped.
+    """
+
+    __slots__ = (
+        "_cap",
+        "_data",
+        "_discarding",
+        "_name",
+        "_oversized",
+        "_prep",
+        "_raw",
+        "_raw_nl",
+        "_raw_size",
+        "_size",
+    )
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         if max_event_bytes < 1:
             raise ValueError("max_event_bytes must be positive")
         self._cap = max_event_bytes
-        self._lines = _Lines(max_event_bytes, crlf=True)
+        self._prep = _Prep(crlf=True)
+        # Bytes of the unfinished event not yet read as lines.
+        self._raw: list[bytes] = []
+        self._raw_size = 0
+        self._raw_nl = False  # the held bytes end with "\n"
+        self._discarding = False  # inside a line over the cap, dropping until its end
+        # The event being read line by line (general rules).
         self._data: list[bytes] = []
         self._size = 0
         self._name: bytes | None = None
@@ -140,27 +121,132 @@ class SSEFramer:
 
     def decode(self, chunk: bytes) -> list[Frame]:
         frames: list[Frame] = []
-        for line, too_long in self._lines.feed(chunk):
-            self._line(line, too_long, frames)
+        chunk = self._prep.feed(chunk)
+        if not chunk:
+            return frames
+        if self._discarding:
+            end = chunk.find(b"\n")
+            if end < 0:
+                return frames
+            self._discarding = False
+            chunk = chunk[end + 1 :]
+        if self._raw:
+            if b"\n\n" not in chunk and not (self._raw_nl and chunk[:1] == b"\n"):
+                self._hold(chunk, frames)
+                return frames
+            chunk = b"".join(self._raw) + chunk
+            self._raw = []
+            self._raw_size = 0
+        else:
+            while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
+                self._dispatch(frames)
+                chunk = chunk[1:]
+            if b"\n\n" not in chunk:
+                if chunk:
+                    self._hold(chunk, frames)
+                return frames
+        blocks = chunk.split(b"\n\n")
+        rest = blocks.pop()
+        # The first event may continue one read line by line; after it, every
+        # event starts afresh, and the usual shapes are framed right here.
+        self._block(blocks[0], frames)
+        cap = self._cap
+        for index in range(1, len(blocks)):
+            block = blocks[index]
+            if len(block) <= cap:
+                if block.startswith(b"event: "):
+                    end = block.find(b"\n")
+                    if (
+                        end > 0
+                        and block.startswith(b"data: ", end + 1)
+                        and block.find(b"\n", end + 1) < 0
+                    ):
+                        data = block[end + 7 :]
+                        if data[:1] == b"{" or _accept(data):
+                            frames.append((block[7:end], data, False))
+                        continue
+                elif block.startswith(b"data: ") and block.find(b"\n") < 0:
+                    data = block[6:]
+                    if data[:1] == b"{" or _accept(data):
+                        frames.append((None, data, False))
+                    continue
+            self._block(block, frames)
+        if rest:
+            self._hold(rest, frames)
         return frames
 
     def flush(self) -> list[Frame]:
         """Frames still pending at the end of input (an unterminated last event)."""
-        frames: list[Frame] = []
-        for line, too_long in self._lines.flush():
-            self._line(line, too_long, frames)
+        frames = self.decode(self._prep.flush())
+        self._discarding = False  # an over-long last line ends with the input
+        if self._raw:
+            held = b"".join(self._raw)
+            self._raw = []
+            lines = held.split(b"\n")
+            if held.endswith(b"\n"):
+                lines.pop()
+            for line in lines:
+                self._line(line, frames)
         if self._oversized is not None:
             frames.append((self._name, self._oversized, True))
         elif self._data:
             data = b"\n".join(self._data)
             # Real servers close without the final blank line: keep the event
             # if what arrived of it is whole.
-            if _is_complete_json(data):
-                self._dispatch(frames)
+            if _is_complete_json(data) and _accept(data):
+                frames.append((self._name, data, False))
         self._reset()
         return frames
 
-    def _line(self, line: bytes, too_long: bool, frames: list[Frame]) -> None:
+    def _hold(self, piece: bytes, frames: list[Frame]) -> None:
+        self._raw.append(piece)
+        self._raw_size += len(piece)
+        self._raw_nl = piece[-1] == 0x0A
+        if self._raw_size > self._cap:
+            # Too much for one event: read its complete lines now, keep at most
+            # the start of the last one.
+            held = b"".join(self._raw)
+            self._raw = []
+            self._raw_size = 0
+            self._raw_nl = False
+            lines = held.split(b"\n")
+            last = lines.pop()
+            for line in lines:
+                self._line(line, frames)
+            if len(last) > self._cap:
+                self._line(last, frames)
+                self._discarding = True
+            elif last:
+                self._raw = [last]
+                self._raw_size = len(last)
+
+    def _block(self, block: bytes, frames: list[Frame]) -> None:
+        """One event's lines, ended by a blank line."""
+        if (
+            self._data
+            or self._name is not None
+            or self._oversized is not None
+            or len(block) > self._cap
+        ):
+            pass  # the general rules below
+        elif block.startswith(b"event: "):
+            end = block.find(b"\n")
+            if end > 0 and block.startswith(b"data: ", end + 1) and block.find(b"\n", end + 1) < 0:
+                data = block[end + 7 :]
+                if _accept(data):
+                    frames.append((block[7:end], data, False))
+                return
+        elif block.startswith(b"data: ") and block.find(b"\n") < 0:
+            data = block[6:]
+            if _accept(data):
+                frames.append((None, data, False))
+            return
+        for line in block.split(b"\n"):
+            self._line(line, frames)
+        self._dispatch(frames)
+
+    def _line(self, line: bytes, frames: list[Frame]) -> None:
+        too_long = len(line) > self._cap
         if line.startswith(b"data:"):
             value = line[6:] if line[5:6] == b" " else line[5:]
             if too_long:
@@ -175,7 +261,6 @@ class SSEFramer:
             self._data.append(value)
         elif not line:
             self._dispatch(frames)
-            self._reset()
         elif line[0] == 0x3A:  # ":" comment
             return
         else:
@@ -185,7 +270,7 @@ class SSEFramer:
             if value[:1] == b" ":
                 value = value[1:]
             if field == b"data":  # "data" with no colon: an empty data line
-                self._line(b"data:", too_long, frames)
+                self._line(b"data:", frames)
             elif field == b"event":
                 if too_long:
                     self._overflow(b"")
@@ -203,12 +288,11 @@ class SSEFramer:
     def _dispatch(self, frames: list[Frame]) -> None:
         if self._oversized is not None:
             frames.append((self._name, self._oversized, True))
-            return
-        if not self._data:
-            return
-        data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-        if data and not data.isspace() and (len(data) > 16 or data.strip() != b"[DONE]"):
-            frames.append((self._name, data, False))
+        elif self._data:
+            data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+            if _accept(data):
+                frames.append((self._name, data, False))
+        self._reset()
 
     def _reset(self) -> None:
         self._data = []
@@ -220,31 +304,62 @@ class SSEFramer:
 class JSONLinesFramer:
     """One event's data per line, as some tools record streams; same caps as SSE."""
 
-    __slots__ = ("_lines",)
+    __slots__ = ("_cap", "_discarding", "_parts", "_prep", "_size")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         if max_event_bytes < 1:
             raise ValueError("max_event_bytes must be positive")
-        self._lines = _Lines(max_event_bytes, crlf=False)
+        self._cap = max_event_bytes
+        self._prep = _Prep(crlf=False)
+        self._parts: list[bytes] = []  # the unfinished last line
+        self._size = 0
+        self._discarding = False  # inside a line over the cap, dropping until its end
 
     def decode(self, chunk: bytes) -> list[Frame]:
-        return self._frames(self._lines.feed(chunk))
+        frames: list[Frame] = []
+        chunk = self._prep.feed(chunk)
+        if not chunk:
+            return frames
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        if lines:
+            if self._discarding:
+                self._discarding = False
+                del lines[0]
+            elif self._parts:
+                self._parts.append(lines[0])
+                lines[0] = b"".join(self._parts)
+                self._parts = []
+                self._size = 0
+            for line in lines:
+                self._line(line, frames)
+        if rest and not self._discarding:
+            self._parts.append(rest)
+            self._size += len(rest)
+            if self._size > self._cap:
+                self._line(b"".join(self._parts), frames)
+                self._parts = []
+                self._size = 0
+                self._discarding = True
+        return frames
 
     def flush(self) -> list[Frame]:
-        return self._frames(self._lines.flush())
-
-    @staticmethod
-    def _frames(lines: list[tuple[bytes, bool]]) -> list[Frame]:
-        frames: list[Frame] = []
-        for line, too_long in lines:
-            if too_long:
-                frames.append((None, line[:_PREVIEW], True))
-                continue
-            if line[-1:] == b"\r":
-                line = line[:-1]
-            if line and not line.isspace() and (len(line) > 16 or line.strip() != b"[DONE]"):
-                frames.append((None, line, False))
+        frames = self.decode(self._prep.flush())
+        if self._parts:
+            self._line(b"".join(self._parts), frames)
+            self._parts = []
+            self._size = 0
+        self._discarding = False
         return frames
+
+    def _line(self, line: bytes, frames: list[Frame]) -> None:
+        if len(line) > self._cap:
+            frames.append((None, line[:_PREVIEW], True))
+            return
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        if _accept(line):
+            frames.append((None, line, False))
 
 
 def frame_(

@@ -1,6 +1,5 @@
 """``responses(source)``: the whole chain, from bytes to items."""
 
-import uuid
 from collections.abc import Callable, Iterable
 
 from reactivex import Observable, abc
@@ -11,7 +10,6 @@ from operators import (
     Error,
     FrameFormat,
     Item,
-    Start,
     collect_tools,
     decode,
     dispatch,
@@ -68,10 +66,11 @@ def responses(
 ) -> Observable[Item]:
     """The items of a streamed response, from the bytes of its body.
 
-    Each subscription emits a fresh ``start``, subscribes to ``source`` and
-    runs its own chain (frame → decode → dispatch → collect_tools →
-    finalize), so it always ends with exactly one ``done`` and never calls
-    ``on_error`` for a stream fault. ``secrets`` (an API key) are replaced by
+    Each subscription subscribes to ``source`` and runs its own chain (frame →
+    decode → dispatch → collect_tools → finalize): it begins with one ``start``
+    (sent with the stream's first output, so every subscriber of a shared
+    asynchronous stream sees it), ends with exactly one ``done``, and never
+    calls ``on_error`` for a stream fault. ``secrets`` (an API key) are replaced by
     ``[redacted]`` in error messages forwarded from the server.
     """
     chain = source.pipe(
@@ -79,19 +78,10 @@ def responses(
         decode(),
         dispatch(),
         collect_tools(max_tool_input_bytes),
-        finalize(),
+        finalize(start=True),
     )
     hidden = tuple(s for s in secrets if s)
-    if hidden:
-        chain = chain.pipe(_redact_errors(hidden))
-
-    def subscribe(
-        observer: abc.ObserverBase[Item], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        observer.on_next(Start(message_id=str(uuid.uuid4())))
-        return chain.subscribe(observer, scheduler=scheduler)
-
-    return Observable(subscribe)
+    return chain.pipe(_redact_errors(hidden)) if hidden else chain
 
 
 __all__ = ["REDACTED", "redact", "responses"]

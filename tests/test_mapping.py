@@ -1,0 +1,486 @@
+"""SPEC §3: which items each event gives."""
+
+from typing import Any
+
+import pytest
+
+from pipeline import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    Metadata,
+    Reasoning,
+    Refusal,
+    Text,
+    ToolRequestArg,
+    ToolRequestStart,
+    Usage,
+)
+from tests.wire import (
+    args_delta,
+    args_done,
+    completed,
+    created,
+    function_call_added,
+    function_call_done_item,
+    message_item_done,
+    reasoning_delta,
+    reasoning_item_done,
+    run_events,
+    text_delta,
+    tool_calls,
+    types,
+    usage,
+)
+
+
+def errors(items: list[Any]) -> list[Error]:
+    return [item for item in items if isinstance(item, Error)]
+
+
+# ---- metadata -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["response.created", "response.queued", "response.in_progress"])
+def test_first_lifecycle_event_with_an_id_gives_metadata(kind: str) -> None:
+    items = run_events([{"type": kind, "response": {"id": "resp_9", "model": "gpt-5"}}])
+
+    assert items[1] == Metadata(response_id="resp_9", model="gpt-5")
+
+
+def test_metadata_comes_once_from_the_first_event_with_an_id() -> None:
+    items = run_events(
+        [
+            {"type": "response.created", "response": {"status": "in_progress"}},
+            created("resp_a", "m1"),
+            {"type": "response.in_progress", "response": {"id": "resp_b", "model": "m2"}},
+            completed(id="resp_c"),
+        ]
+    )
+
+    assert [item for item in items if isinstance(item, Metadata)] == [
+        Metadata(response_id="resp_a", model="m1")
+    ]
+
+
+def test_metadata_model_is_null_when_absent() -> None:
+    items = run_events([{"type": "response.created", "response": {"id": "r"}}])
+
+    assert items[1] == Metadata(response_id="r", model=None)
+
+
+def test_terminal_event_gives_metadata_before_its_usage() -> None:
+    items = run_events([completed("completed", usage(1, 2), id="resp_t", model="m")])
+
+    assert types(items) == ["start", "metadata", "usage", "done"]
+    assert items[1] == Metadata(response_id="resp_t", model="m")
+
+
+def test_lifecycle_event_without_response_is_a_decode_error_and_no_metadata() -> None:
+    items = run_events([{"type": "response.created"}, created("resp_2")])
+
+    assert types(items)[:3] == ["start", "error", "metadata"]
+    assert items[2] == Metadata(response_id="resp_2", model="gpt-5")
+    [error] = errors(items)[:1]
+    assert error.kind == "decode_error"
+
+
+# ---- text, refusal, reasoning ---------------------------------------------
+
+
+def test_refusal_delta_gives_refusal() -> None:
+    items = run_events([{"type": "response.refusal.delta", "delta": "I can't"}, completed()])
+
+    assert items[1] == Refusal(chunk="I can't")
+
+
+def test_raw_reasoning_text_delta_gives_reasoning() -> None:
+    event = {"type": "response.reasoning_text.delta", "delta": "step 1", "output_index": 0}
+    items = run_events([event, completed()])
+
+    assert items[1] == Reasoning(chunk="step 1")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+    ],
+)
+def test_empty_delta_gives_nothing(kind: str) -> None:
+    items = run_events([{"type": kind, "delta": "", "output_index": 0}, completed()])
+
+    assert types(items) == ["start", "done"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "keepalive", "sequence_number": 3},
+        {"type": "response.output_text.annotation.added", "annotation": {"x": 1}},
+        {"type": "response.web_search_call.searching", "output_index": 0},
+        {"type": "response.content_part.added", "part": {"type": "output_text"}},
+        {"type": "response.something_new", "delta": 5},
+    ],
+)
+def test_unknown_or_unused_events_give_nothing(event: dict[str, Any]) -> None:
+    items = run_events([event, text_delta("x"), completed()])
+
+    assert types(items) == ["start", "text", "done"]
+
+
+def test_missing_delta_is_a_decode_error_and_the_stream_goes_on() -> None:
+    items = run_events([{"type": "response.output_text.delta"}, text_delta("after"), completed()])
+
+    assert types(items) == ["start", "error", "text", "done"]
+    assert errors(items)[0].kind == "decode_error"
+    assert errors(items)[0].retryable is False
+    assert errors(items)[0].retry_after is None
+
+
+def test_mistyped_field_is_a_decode_error() -> None:
+    items = run_events([{"type": "response.output_text.delta", "delta": 5}, completed()])
+
+    assert types(items) == ["start", "error", "done"]
+
+
+# ---- whole items in output_item.done --------------------------------------
+
+
+def test_message_item_done_without_deltas_gives_its_text() -> None:
+    items = run_events([message_item_done("Hello", " there", output_index=0), completed()])
+
+    assert items[1] == Text(chunk="Hello there")
+
+
+def test_message_item_done_after_deltas_for_its_index_gives_nothing_more() -> None:
+    items = run_events([text_delta("Hi", 0), message_item_done("Hi", output_index=0), completed()])
+
+    assert [item for item in items if isinstance(item, Text)] == [Text(chunk="Hi")]
+
+
+def test_message_item_done_for_another_index_still_gives_its_text() -> None:
+    items = run_events([text_delta("A", 0), message_item_done("B", output_index=1), completed()])
+
+    assert [item for item in items if isinstance(item, Text)] == [
+        Text(chunk="A"),
+        Text(chunk="B"),
+    ]
+
+
+def test_unindexed_delta_suppresses_every_message_item_done() -> None:
+    items = run_events([text_delta("A", None), message_item_done("B", output_index=1), completed()])
+
+    assert [item for item in items if isinstance(item, Text)] == [Text(chunk="A")]
+
+
+def test_unindexed_message_item_done_gives_text_only_if_no_text_delta_came() -> None:
+    with_delta = run_events([text_delta("A", 3), message_item_done("B", output_index=None)])
+    without = run_events([message_item_done("B", output_index=None), completed()])
+
+    assert [i for i in with_delta if isinstance(i, Text)] == [Text(chunk="A")]
+    assert [i for i in without if isinstance(i, Text)] == [Text(chunk="B")]
+
+
+def test_empty_message_item_done_gives_nothing() -> None:
+    items = run_events([message_item_done(output_index=0), completed()])
+
+    assert types(items) == ["start", "done"]
+
+
+def test_reasoning_item_done_without_deltas_gives_summary_before_encrypted_content() -> None:
+    items = run_events(
+        [reasoning_item_done("blob", summary=["First.", "", "Second."]), completed()]
+    )
+
+    assert items[1:3] == [
+        Reasoning(chunk="First.\n\nSecond."),
+        EncryptedReasoning(id="r_1", content="blob"),
+    ]
+
+
+def test_reasoning_item_done_after_reasoning_deltas_gives_only_encrypted_content() -> None:
+    items = run_events(
+        [reasoning_delta("thinking", 0), reasoning_item_done("blob", summary=["thinking"])]
+    )
+
+    assert types(items)[1:3] == ["reasoning", "encrypted_reasoning"]
+    assert len([item for item in items if isinstance(item, Reasoning)]) == 1
+
+
+# ---- terminal events ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "details", "stop"),
+    [
+        ("completed", None, "end_turn"),
+        (None, None, "end_turn"),
+        ("incomplete", None, "length"),
+        ("incomplete", {"reason": "max_output_tokens"}, "length"),
+        ("incomplete", {"reason": "content_filter"}, "content_filter"),
+        ("failed", None, None),
+        ("cancelled", None, None),
+    ],
+)
+def test_completed_stop_reason_follows_status(
+    status: str | None, details: dict[str, str] | None, stop: str | None
+) -> None:
+    extra = {} if details is None else {"incomplete_details": details}
+    items = run_events([completed(status, **extra)])
+
+    assert items[-1] == Done(stop_reason=stop)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("details", "stop"),
+    [
+        (None, "length"),
+        ({"reason": "max_output_tokens"}, "length"),
+        ({"reason": "content_filter"}, "content_filter"),
+    ],
+)
+def test_incomplete_event_gives_usage_and_its_stop_reason(
+    details: dict[str, str] | None, stop: str
+) -> None:
+    response: dict[str, Any] = {"status": "incomplete", "usage": usage(7, 3)}
+    if details is not None:
+        response["incomplete_details"] = details
+    items = run_events([{"type": "response.incomplete", "response": response}])
+
+    assert types(items) == ["start", "usage", "done"]
+    assert items[-1] == Done(stop_reason=stop)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [None, {}, "absent"])
+def test_absent_null_or_empty_usage_gives_no_usage_item(value: Any) -> None:
+    event = completed() if value == "absent" else completed(usage=value)
+    if value is None:
+        event = {"type": "response.completed", "response": {"usage": None}}
+    items = run_events([event])
+
+    assert types(items) == ["start", "done"]
+
+
+def test_usage_with_missing_counts_counts_them_as_zero_and_ignores_extras() -> None:
+    items = run_events([completed(usage={"output_tokens": 4, "cost": 0.01, "is_byok": False})])
+
+    [found] = [item for item in items if isinstance(item, Usage)]
+    assert (found.tokens.input_tokens, found.tokens.output_tokens) == (0, 4)
+
+
+def test_usage_reads_cache_writes_and_null_details_give_null() -> None:
+    written = run_events([completed(usage=usage(10, 2, cached=3, reasoning=0, cache_write=4))])
+    nulls = run_events(
+        [
+            completed(
+                usage={
+                    "input_tokens": 1,
+                    "output_tokens": 1,
+                    "input_tokens_details": None,
+                    "output_tokens_details": None,
+                }
+            )
+        ]
+    )
+
+    [a] = [item for item in written if isinstance(item, Usage)]
+    assert (a.tokens.cache_read_tokens, a.tokens.cache_creation_tokens) == (3, 4)
+    assert a.tokens.reasoning_tokens is None
+    [b] = [item for item in nulls if isinstance(item, Usage)]
+    assert (b.tokens.cache_read_tokens, b.tokens.reasoning_tokens) == (None, None)
+
+
+def test_failed_response_gives_server_error_from_its_error_and_null_stop_reason() -> None:
+    event = {
+        "type": "response.failed",
+        "response": {
+            "id": "resp_f",
+            "status": "failed",
+            "error": {"code": "server_error", "message": "The server had an error"},
+        },
+    }
+    items = run_events([event])
+
+    assert types(items) == ["start", "metadata", "error", "done"]
+    error = items[2]
+    assert isinstance(error, Error)
+    assert (error.kind, error.code, error.message) == (
+        "server_error",
+        "server_error",
+        "The server had an error",
+    )
+    assert error.retryable is True
+    assert error.status is None
+    assert items[-1] == Done(stop_reason=None)
+
+
+def test_failed_response_without_error_says_response_failed() -> None:
+    items = run_events([{"type": "response.failed", "response": {"error": None}}])
+
+    assert errors(items)[0].message == "response failed"
+
+
+def test_failed_response_with_fatal_code_is_not_retryable() -> None:
+    event = {
+        "type": "response.failed",
+        "response": {"error": {"code": "context_length_exceeded", "message": "too long"}},
+    }
+    [error] = errors(run_events([event]))
+
+    assert error.retryable is False
+
+
+def test_nothing_after_the_first_terminal_event_is_read() -> None:
+    items = run_events(
+        [
+            text_delta("one"),
+            completed(),
+            text_delta("two"),
+            {"type": "error", "message": "late"},
+            completed("incomplete"),
+        ]
+    )
+
+    assert types(items) == ["start", "text", "done"]
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+def test_terminal_event_that_fails_to_decode_does_not_end_the_response() -> None:
+    items = run_events(
+        [
+            {"type": "response.completed", "response": {"status": 5}},
+            text_delta("still here"),
+            completed(),
+        ]
+    )
+
+    assert types(items) == ["start", "error", "text", "done"]
+    assert errors(items)[0].kind == "decode_error"
+
+
+# ---- error events -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "message", "code"),
+    [
+        ({"message": "boom", "code": "c1"}, "Codex API error: boom", "c1"),
+        ({"error": {"message": "nested", "code": "c2"}}, "Codex API error: nested", "c2"),
+        ({"code": "c3"}, "Codex API error: c3", "c3"),
+        ({"error": {"code": "c4"}}, "Codex API error: c4", "c4"),
+        ({}, "Codex API error: unknown error", None),
+    ],
+)
+def test_error_event_message_and_code_fall_back_in_order(
+    event: dict[str, Any], message: str, code: str | None
+) -> None:
+    [error] = errors(run_events([{"type": "error", **event}, completed()]))
+
+    assert (error.kind, error.message, error.code, error.status) == (
+        "server_error",
+        message,
+        code,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"code": "insufficient_quota", "message": "quota"},
+        {"error": {"code": "usage_not_included", "message": "plan"}},
+        {"error": {"type": "invalid_request_error", "code": "bad", "message": "bad"}},
+        {"code": "cyber_policy"},
+        {"code": "invalid_prompt"},
+    ],
+)
+def test_error_event_that_no_retry_can_fix_is_not_retryable(event: dict[str, Any]) -> None:
+    [error] = errors(run_events([{"type": "error", **event}, completed()]))
+
+    assert error.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("message", "seconds"),
+    [
+        ("Rate limit reached. Please try again in 11.054s.", 11.054),
+        ("Try again in 28ms", 0.028),
+        ("please try again in 35 seconds", 35.0),
+        ("try again in 2 sec", 2.0),
+        ("try again in 1 second", 1.0),
+        ("slow down", None),
+    ],
+)
+def test_error_event_retry_after_comes_from_its_message(
+    message: str, seconds: float | None
+) -> None:
+    event = {"type": "error", "code": "rate_limit_exceeded", "message": message}
+    [error] = errors(run_events([event, completed()]))
+
+    assert error.retry_after == (pytest.approx(seconds) if seconds is not None else None)
+
+
+def test_stream_goes_on_after_an_error_event() -> None:
+    items = run_events([{"type": "error", "message": "hiccup"}, text_delta("on"), completed()])
+
+    assert types(items) == ["start", "error", "text", "done"]
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+# ---- end of input ---------------------------------------------------------
+
+
+def test_end_of_input_without_terminal_event_is_a_retryable_stream_interrupted() -> None:
+    items = run_events([text_delta("half an ans")])
+
+    assert types(items) == ["start", "text", "error", "done"]
+    error = errors(items)[0]
+    assert (error.kind, error.retryable, error.status) == ("stream_interrupted", True, None)
+    assert "ended before the response completed" in error.message
+    assert items[-1] == Done(stop_reason=None)
+
+
+def test_end_of_input_completes_pending_calls_as_partial_in_start_order() -> None:
+    items = run_events(
+        [
+            function_call_added(2, "fc_b", "call_b", "second"),
+            function_call_added(0, "fc_a", "call_a", "first"),
+            args_delta('{"x":', 0),
+            args_delta("[1", 2),
+        ]
+    )
+
+    assert types(items) == [
+        "start",
+        "tool_request_start",
+        "tool_request_start",
+        "tool_request_arg",
+        "tool_request_arg",
+        "error",
+        "tool_request_complete",
+        "tool_request_complete",
+        "done",
+    ]
+    first, second = tool_calls(items)
+    assert (first.id, first.arguments, first.partial) == ("fc_b", "[1", True)
+    assert (second.id, second.arguments, second.partial) == ("fc_a", '{"x":', True)
+
+
+def test_pending_calls_are_completed_as_partial_after_a_terminal_event() -> None:
+    items = run_events([function_call_added(0), args_delta("{"), completed()])
+
+    assert types(items)[-2:] == ["tool_request_complete", "done"]
+    [call] = tool_calls(items)
+    assert call.partial is True
+    assert call.arguments == "{"
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+def test_empty_stream_gives_start_interrupted_and_done() -> None:
+    items = run_events([])
+
+    assert types(items) == ["start", "error", "done"]
