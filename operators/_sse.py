@@ -248,17 +248,7 @@ class SSEFramer:
     def _line(self, line: bytes, frames: list[Frame]) -> None:
         too_long = len(line) > self._cap
         if line.startswith(b"data:"):
-            value = line[6:] if line[5:6] == b" " else line[5:]
-            if too_long:
-                self._overflow(value)
-                return
-            if self._oversized is not None:
-                return
-            self._size += len(value) + (1 if self._data else 0)
-            if self._size > self._cap:
-                self._overflow(self._data[0] if self._data else value)
-                return
-            self._data.append(value)
+            self._data_line(line[6:] if line[5:6] == b" " else line[5:], too_long)
         elif not line:
             self._dispatch(frames)
         elif line[0] == 0x3A:  # ":" comment
@@ -270,7 +260,7 @@ class SSEFramer:
             if value[:1] == b" ":
                 value = value[1:]
             if field == b"data":  # "data" with no colon: an empty data line
-                self._line(b"data:", frames)
+                self._data_line(value, too_long)
             elif field == b"event":
                 if too_long:
                     self._overflow(b"")
@@ -278,6 +268,18 @@ class SSEFramer:
                     self._name = value
             # id, retry and unknown fields are read and ignored; over the cap,
             # they are dropped silently.
+
+    def _data_line(self, value: bytes, too_long: bool) -> None:
+        if too_long:
+            self._overflow(value)
+            return
+        if self._oversized is not None:
+            return
+        self._size += len(value) + (1 if self._data else 0)
+        if self._size > self._cap:
+            self._overflow(self._data[0] if self._data else value)
+            return
+        self._data.append(value)
 
     def _overflow(self, preview: bytes) -> None:
         if self._oversized is None:

@@ -20,6 +20,7 @@ from operators import (
 from ._compose import REDACTED, redact, responses
 from ._raise import raise_errors
 from .aio import iterate
+from .flow import FlowControl
 from .items import (
     Done,
     EncryptedReasoning,
@@ -51,6 +52,7 @@ __all__ = [
     "EncryptedReasoning",
     "Error",
     "ErrorKind",
+    "FlowControl",
     "HTTPStatusError",
     "Item",
     "JsonLinesSink",

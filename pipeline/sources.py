@@ -14,6 +14,8 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import CurrentThreadScheduler
 
+from .flow import FlowControl
+
 DEFAULT_CHUNK_SIZE = 64 * 1024
 
 
@@ -100,11 +102,14 @@ def from_file(
 
 def from_async_iterable(
     iterable: AsyncIterable[bytes] | Callable[[], AsyncIterable[bytes]],
+    *,
+    flow: FlowControl | None = None,
 ) -> Observable[bytes]:
     """Chunks from an async iterable, read by a task on the running event loop.
 
     Pass a callable returning a fresh iterable to make the source re-readable;
-    disposing the subscription cancels the task.
+    disposing the subscription cancels the task. With ``flow``, the next
+    chunk is not asked for while a consumer has paused it.
     """
 
     def subscribe(
@@ -115,7 +120,14 @@ def from_async_iterable(
 
         async def pump() -> None:
             try:
-                async for chunk in chunks:
+                iterator = aiter(chunks)
+                while True:
+                    if flow is not None:
+                        await flow.ready()
+                    try:
+                        chunk = await anext(iterator)
+                    except StopAsyncIteration:
+                        break
                     observer.on_next(chunk)
             except asyncio.CancelledError:
                 raise

@@ -1,0 +1,96 @@
+"""Back-pressure: a slow ``async for`` consumer pauses an async source through ``FlowControl``."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+import pytest
+
+from pipeline import from_async_iterable, iterate, responses
+from pipeline.flow import FlowControl
+from tests.wire import completed, sse, text_delta
+
+
+@pytest.mark.asyncio
+async def test_slow_consumer_keeps_the_buffer_bounded_and_loses_nothing() -> None:
+    flow = FlowControl()
+    read = 0
+    most_ahead = 0
+    consumed = 0
+
+    async def fast_body() -> AsyncIterator[bytes]:
+        nonlocal read
+        for index in range(400):
+            read += 1
+            yield sse([text_delta(f"{index},")])  # one item per chunk
+            await asyncio.sleep(0)
+        yield sse([completed()])
+
+    texts: list[str] = []
+    async for item in iterate(
+        responses(from_async_iterable(fast_body, flow=flow)), max_items=16, flow=flow
+    ):
+        consumed += 1
+        most_ahead = max(most_ahead, read - consumed)
+        if hasattr(item, "chunk"):
+            texts.append(item.chunk)
+        await asyncio.sleep(0.0005)  # a slow consumer
+
+    assert "".join(texts) == "".join(f"{index}," for index in range(400))
+    assert most_ahead <= 16 + 2  # never more than the bound plus the chunk in hand
+    assert not flow.paused
+
+
+@pytest.mark.asyncio
+async def test_without_a_bound_a_fast_source_runs_ahead() -> None:
+    read = 0
+    consumed = 0
+    most_ahead = 0
+
+    async def fast_body() -> AsyncIterator[bytes]:
+        nonlocal read
+        for index in range(200):
+            read += 1
+            yield sse([text_delta(f"{index}")])
+            await asyncio.sleep(0)
+        yield sse([completed()])
+
+    async for _ in iterate(responses(from_async_iterable(fast_body))):
+        consumed += 1
+        most_ahead = max(most_ahead, read - consumed)
+        await asyncio.sleep(0.0005)
+
+    assert most_ahead > 16  # the contrast that makes the bounded test meaningful
+
+
+@pytest.mark.asyncio
+async def test_leaving_the_loop_while_paused_lifts_the_pause() -> None:
+    flow = FlowControl()
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield sse([text_delta("x")])
+            await asyncio.sleep(0)
+
+    count = 0
+    stream = iterate(responses(from_async_iterable(body, flow=flow)), max_items=4, flow=flow)
+    async with aclosing(stream) as items:
+        async for _ in items:
+            count += 1
+            await asyncio.sleep(0.01)
+            if count == 3:
+                break
+
+    assert not flow.paused
+
+
+def test_flow_control_counts_every_pausing_consumer() -> None:
+    flow = FlowControl()
+    flow.pause()
+    flow.pause()
+    flow.resume()
+    assert flow.paused
+    flow.resume()
+    assert not flow.paused
+    flow.resume()  # more resumes than pauses change nothing
+    assert not flow.paused

@@ -1,0 +1,170 @@
+"""The incremental framers agree with a plain whole-input reading of SPEC §5, for any input and split."""
+
+import msgspec
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from operators import JSONLinesFramer, SSEFramer
+
+BOM = b"\xef\xbb\xbf"
+Frame = tuple[bytes | None, bytes | None, bool]
+
+LINES = [
+    b"event: response.output_text.delta",
+    b'data: {"type":"response.output_text.delta","delta":"h\xc3\xa9"}',
+    b'data: {"a":',
+    b"data: 1}",
+    b"data: [DONE]",
+    b"data:  [DONE] ",
+    b"data",
+    b"data:",
+    b"data:   ",
+    b"data:{}",
+    b": keep-alive comment",
+    b"id: 7",
+    b"retry: 100",
+    b"event:",
+    b"event:  spaced",
+    b"bogus: field",
+    b"bogus",
+    b"",
+    b"",
+    b"event: \xe2\x82",
+    b"data: \xac\xff",
+    b"data: " + b"x" * 60,
+    b":" + b"c" * 60,
+    b"event: " + b"n" * 60,
+]
+
+
+def _complete(data: bytes) -> bool:
+    try:
+        msgspec.json.decode(data, type=msgspec.Raw)
+    except Exception:
+        return False
+    return True
+
+
+def _accepted(data: bytes) -> bool:
+    return bool(data.strip()) and data.strip() != b"[DONE]"
+
+
+def reference_sse(stream: bytes, cap: int) -> list[Frame]:
+    """WHATWG event-stream reading of the whole input at once, with the caps of SPEC §5."""
+    if stream.startswith(BOM):
+        stream = stream[3:]
+    lines = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    tail = lines.pop()
+    if tail:
+        lines.append(tail)
+    frames: list[Frame] = []
+    name: bytes | None = None
+    data: list[bytes] = []
+    oversized = False
+
+    def dispatch() -> None:
+        nonlocal name, data, oversized
+        if oversized:
+            frames.append((name, None, True))
+        elif data and _accepted(b"\n".join(data)):
+            frames.append((name, b"\n".join(data), False))
+        name, data, oversized = None, [], False
+
+    for line in lines:
+        too_long = len(line) > cap
+        if not line:
+            dispatch()
+            continue
+        if line.startswith(b":"):
+            continue
+        field, colon, value = line.partition(b":")
+        if colon and value.startswith(b" "):
+            value = value[1:]
+        if field == b"data":
+            if too_long or oversized:
+                oversized = True
+                data = []
+            elif sum(map(len, data)) + len(data) + len(value) > cap:
+                oversized = True
+                data = []
+            else:
+                data.append(value)
+        elif field == b"event":
+            if too_long:
+                oversized = True
+                data = []
+            else:
+                name = value
+    if oversized:
+        frames.append((name, None, True))
+    elif data and _complete(b"\n".join(data)) and _accepted(b"\n".join(data)):
+        frames.append((name, b"\n".join(data), False))
+    return frames
+
+
+def reference_jsonl(stream: bytes, cap: int) -> list[Frame]:
+    if stream.startswith(BOM):
+        stream = stream[3:]
+    frames: list[Frame] = []
+    for line in stream.split(b"\n"):
+        if len(line) > cap:
+            frames.append((None, None, True))
+            continue
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if _accepted(line):
+            frames.append((None, line, False))
+    return frames
+
+
+def incremental(framer: SSEFramer | JSONLinesFramer, stream: bytes, cuts: list[int]) -> list[Frame]:
+    frames = []
+    start = 0
+    for cut in sorted(set(cuts)) + [len(stream)]:
+        frames.extend(framer.decode(stream[start:cut]))
+        start = cut
+    frames.extend(framer.flush())
+    return [(name, None if oversized else data, oversized) for name, data, oversized in frames]
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    lines = draw(st.lists(st.sampled_from(LINES), max_size=25))
+    endings = draw(
+        st.lists(st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=len(lines), max_size=len(lines))
+    )
+    stream = b"".join(line + end for line, end in zip(lines, endings, strict=True))
+    if draw(st.booleans()):
+        stream = stream[: draw(st.integers(0, len(stream)))]  # cut anywhere
+    if draw(st.booleans()):
+        stream = BOM + stream
+    cuts = draw(st.lists(st.integers(0, len(stream)), max_size=12))
+    if draw(st.integers(0, 9)) == 0:
+        cuts = list(range(len(stream)))  # one byte at a time
+    return stream, cuts
+
+
+CAPS = st.sampled_from([4, 16, 40, 64, 1 << 20])
+
+
+@settings(max_examples=400, deadline=None)
+@given(streams(), CAPS)
+@example((b"data: 1\r", [8]), 1 << 20)
+@example((b"\xef\xbbdata: {}\n\n", [1, 2]), 1 << 20)
+@example((b"data: {}\r\n\r\n", [9]), 1 << 20)
+def test_sse_framer_matches_the_whole_input_reading(
+    case: tuple[bytes, list[int]], cap: int
+) -> None:
+    stream, cuts = case
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+
+
+@settings(max_examples=200, deadline=None)
+@given(streams(), CAPS)
+def test_jsonl_framer_matches_the_whole_input_reading(
+    case: tuple[bytes, list[int]], cap: int
+) -> None:
+    stream, cuts = case
+
+    assert incremental(JSONLinesFramer(cap), stream, cuts) == reference_jsonl(stream, cap)
