@@ -44,6 +44,22 @@ DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
 _PREFIX = b'{"type":"'
 #: Events that need more than passing on: output items, and the terminal ones.
 _SPECIAL = frozenset({OutputItemAdded, OutputItemDone, Completed, Incomplete, Failed})
+#: SSE event name → (length, the start its JSON must have, the decoder for that type).
+_ROUTES: dict[bytes | None, tuple[int, bytes, msgspec.json.Decoder[WireEvent]]] = {
+    name: (len(_PREFIX + name) + 1, _PREFIX + name + b'"', decoder)
+    for name, decoder in DECODER_BY_TYPE.items()
+}
+#: SSE event name of a type we do not read → the start its JSON has (bounded).
+_UNKNOWN_PREFIXES: dict[bytes, bytes] = {}
+
+
+def _unknown(name: bytes) -> bytes:
+    prefix = _PREFIX + name + b'"'
+    if len(_UNKNOWN_PREFIXES) < 256:
+        _UNKNOWN_PREFIXES[name] = prefix
+    return prefix
+
+
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
 _SHOWN = 200
 
@@ -61,7 +77,10 @@ def _label(name: bytes | None, data: bytes) -> str:
         return f"event {name.decode('utf-8', 'replace')!r}"
     try:
         return f"event {TYPED_DECODER.decode(data).type!r}"
-    except Exception:  # unreadable: say so
+    except Exception:  # the whole may not parse, but a leading "type" can still be read
+        end = data.find(b'"', len(_PREFIX))
+        if data.startswith(_PREFIX) and end > 0 and b"\\" not in data[:end]:
+            return f"event {data[len(_PREFIX) : end].decode('utf-8', 'replace')!r}"
         return "unknown event"
 
 
@@ -148,13 +167,20 @@ class EventDecoder:
         if self.ended:
             return out
         by_type = DECODER_BY_TYPE
+        routes = _ROUTES
+        unknown = _UNKNOWN_PREFIXES
         for name, data, oversized in frames:
             if oversized:
                 out.append(_error(name, data, "the event is larger than the size cap; skipped"))
                 continue
             event: WireEvent
             try:
-                if data.startswith(_PREFIX):
+                route = routes.get(name)  # the SSE name, checked against the JSON type
+                if route is not None and data[: route[0]] == route[1]:
+                    event = route[2].decode(data)
+                elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
+                    continue  # named, and its JSON type agrees: a type we do not read
+                elif data.startswith(_PREFIX):
                     end = data.find(b'"', 9)
                     decoder = by_type.get(data[9:end])
                     if decoder is None and end > 0 and b"\\" not in data[9:end]:

@@ -56,6 +56,11 @@ Dispatched: TypeAlias = Item | ToolEvent | Terminal
 """What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``."""
 
 
+_PASSED_ON = frozenset(
+    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem, Error}
+)
+
+
 def usage_from_wire(usage: WireUsage | None) -> Usage | None:
     """The ``usage`` item for a response's usage; ``None`` when absent, null or empty."""
     if usage is None:
@@ -117,70 +122,63 @@ def error_from_failed(event: Failed) -> Error:
 class Dispatcher:
     """Maps decoded events to items, with no I/O; one per subscription."""
 
-    __slots__ = (
-        "_any_reasoning",
-        "_any_text",
-        "_metadata_sent",
-        "_reasoning_at",
-        "_reasoning_unindexed",
-        "_text_at",
-        "_text_unindexed",
-        "ended",
-    )
+    __slots__ = ("_metadata_sent", "_reasoning_at", "_text_at", "ended")
 
     def __init__(self) -> None:
         self.ended = False
         self._metadata_sent = False
-        # Which outputs streamed deltas, so whole items in output_item.done are
-        # not told twice.
-        self._text_at: set[int] = set()
-        self._text_unindexed = False
-        self._any_text = False
-        self._reasoning_at: set[int] = set()
-        self._reasoning_unindexed = False
-        self._any_reasoning = False
+        # The output indexes that streamed non-empty deltas (``None`` for deltas
+        # without one), so whole items in output_item.done are not told twice.
+        self._text_at: set[int | None] = set()
+        self._reasoning_at: set[int | None] = set()
 
     def dispatch(self, events: list[DecodedEvent | Error]) -> list[Dispatched]:
         out: list[Dispatched] = []
         if self.ended:
             return out
+        append = out.append
+        text_at = self._text_at
         for event in events:
             if type(event) is TextDelta:
                 if event.delta:
-                    out.append(Text(chunk=event.delta))
-                    self._saw_text(event.output_index)
+                    append(Text(event.delta))
+                    text_at.add(event.output_index)
+            elif type(event) in _PASSED_ON:  # tool events and error items
+                append(event)  # type: ignore[arg-type]
             elif type(event) is ReasoningSummaryDelta or type(event) is ReasoningTextDelta:
                 if event.delta:
-                    out.append(Reasoning(chunk=event.delta))
-                    self._saw_reasoning(event.output_index)
+                    append(Reasoning(event.delta))
+                    self._reasoning_at.add(event.output_index)
             elif type(event) is RefusalDelta:
                 if event.delta:
-                    out.append(Refusal(chunk=event.delta))
+                    append(Refusal(event.delta))
             elif type(event) is Created or type(event) is InProgress or type(event) is Queued:
                 self._metadata(event.response, out)
             elif type(event) is Completed or type(event) is Incomplete:
                 self._metadata(event.response, out)
                 usage = usage_from_wire(event.response.usage)
                 if usage is not None:
-                    out.append(usage)
-                out.append(Terminal(stop_reason_of(event)))
+                    append(usage)
+                append(Terminal(stop_reason_of(event)))
                 self.ended = True
                 break
             elif type(event) is Failed:
                 self._metadata(event.response, out)
-                out.append(error_from_failed(event))
-                out.append(Terminal(None))
+                append(error_from_failed(event))
+                append(Terminal(None))
                 self.ended = True
                 break
             elif type(event) is ErrorEvent:
-                out.append(error_from_event(event))
+                append(error_from_event(event))
             elif type(event) is MessageDone:
-                if event.text and not self._text_seen(event.output_index):
-                    out.append(Text(chunk=event.text))
-            elif type(event) is ReasoningDone:
-                self._reasoning_done(event, out)
-            else:  # tool events and error items
-                out.append(event)  # type: ignore[arg-type]
+                if event.text and not _seen(self._text_at, event.output_index):
+                    append(Text(event.text))
+            else:
+                assert type(event) is ReasoningDone
+                if event.summary and not _seen(self._reasoning_at, event.output_index):
+                    append(Reasoning(event.summary))
+                if event.id is not None and event.encrypted_content is not None:
+                    append(EncryptedReasoning(event.id, event.encrypted_content))
         return out
 
     def _metadata(self, response: LifecycleResponse, out: list[Dispatched]) -> None:
@@ -188,35 +186,12 @@ class Dispatcher:
             self._metadata_sent = True
             out.append(Metadata(response_id=response.id, model=response.model))
 
-    def _saw_text(self, index: int | None) -> None:
-        self._any_text = True
-        if index is None:
-            self._text_unindexed = True
-        else:
-            self._text_at.add(index)
 
-    def _saw_reasoning(self, index: int | None) -> None:
-        self._any_reasoning = True
-        if index is None:
-            self._reasoning_unindexed = True
-        else:
-            self._reasoning_at.add(index)
-
-    def _text_seen(self, index: int | None) -> bool:
-        if index is None:
-            return self._any_text
-        return self._text_unindexed or index in self._text_at
-
-    def _reasoning_seen(self, index: int | None) -> bool:
-        if index is None:
-            return self._any_reasoning
-        return self._reasoning_unindexed or index in self._reasoning_at
-
-    def _reasoning_done(self, event: ReasoningDone, out: list[Dispatched]) -> None:
-        if event.summary and not self._reasoning_seen(event.output_index):
-            out.append(Reasoning(chunk=event.summary))
-        if event.id is not None and event.encrypted_content is not None:
-            out.append(EncryptedReasoning(id=event.id, content=event.encrypted_content))
+def _seen(indexes: set[int | None], index: int | None) -> bool:
+    """Whether deltas came for this output (any output, for an item with no index)."""
+    if index is None:
+        return bool(indexes)
+    return index in indexes or None in indexes
 
 
 def dispatch_() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]]:

@@ -22,6 +22,7 @@ from ._items import Done, Error, Item, Start, StopReason, ToolRequestComplete
 from ._signals import OpenCall, Terminal
 from ._tool_collect import Collected
 
+_SIGNALS = frozenset({OpenCall, Terminal})
 _ENDED_EARLY = "the stream ended before the response completed"
 
 
@@ -61,8 +62,11 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                     begin()
                 upstream.dispose()  # stop reading: nothing after the end counts
                 tail: list[Item] = [] if error is None else [error]
-                for call in opened:
-                    if not call.done:
+                for call in opened:  # in the order they started
+                    if call.held is not None:
+                        tail.append(ToolRequestComplete(tool_call=call.held))
+                        call.held = None
+                    elif not call.done:
                         tail.append(ToolRequestComplete(tool_call=call.complete(partial=True)))
                 opened.clear()
                 tail.append(Done(stop_reason=stop_reason))
@@ -79,21 +83,22 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 if not started:
                     begin()
                 for item in batch:
-                    if disposed:
-                        return
-                    if type(item) is OpenCall:
-                        if len(opened) > 32:  # keep only calls still open
-                            opened[:] = [call for call in opened if not call.done]
-                        opened.append(item)
-                    elif type(item) is Terminal:
-                        finish(None, item.stop_reason)
-                        return
-                    else:
+                    if type(item) not in _SIGNALS:
                         try:
                             observer.on_next(item)  # type: ignore[arg-type]
                         except BaseException:
                             caller_failed = True
                             raise
+                        if disposed:
+                            return
+                    elif type(item) is OpenCall:
+                        if len(opened) > 32:  # keep only calls still open
+                            opened[:] = [c for c in opened if not c.done or c.held is not None]
+                        opened.append(item)
+                    else:
+                        assert type(item) is Terminal
+                        finish(None, item.stop_reason)
+                        return
 
             def on_error(exc: Exception) -> None:
                 if finished:

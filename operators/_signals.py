@@ -15,7 +15,7 @@ class OpenCall:
     """A tool call in progress, shared by ``collect_tools`` (which grows and completes it)
     and ``finalize`` (which completes it as partial if the stream ends first)."""
 
-    __slots__ = ("call_id", "capped", "done", "id", "kind", "name", "parts", "size")
+    __slots__ = ("call_id", "capped", "done", "held", "id", "kind", "name", "parts", "size")
 
     def __init__(self, id: str, call_id: str | None, name: str, kind: ToolKind) -> None:
         self.id = id
@@ -26,6 +26,8 @@ class OpenCall:
         self.size = 0  # UTF-8 bytes kept so far
         self.capped = False  # input went over the cap; later pieces were dropped
         self.done = False
+        # Complete, but not yet told: an earlier call with the same id is open.
+        self.held: ToolCall | None = None
 
     def complete(self, partial: bool = False) -> ToolCall:
         """Mark the call done and return it whole."""

@@ -41,7 +41,8 @@ def _accept(data: bytes) -> bool:
     """Whether an event with this data is dispatched (not empty, blank or ``[DONE]``)."""
     if data[:1] == b"{":
         return True
-    return bool(data) and not data.isspace() and (len(data) > 16 or data.strip() != b"[DONE]")
+    stripped = data.strip()
+    return bool(stripped) and stripped != b"[DONE]"
 
 
 class _Prep:
@@ -63,7 +64,7 @@ class _Prep:
                 return b""
             self._bom_seen = None
             chunk = head[3:] if head.startswith(_BOM) else head
-        if self._skip_lf:
+        if self._skip_lf and chunk:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
@@ -154,19 +155,21 @@ class SSEFramer:
         for index in range(1, len(blocks)):
             block = blocks[index]
             if len(block) <= cap:
-                if block.startswith(b"event: "):
-                    end = block.find(b"\n")
+                # NOTE: slices and partition, not startswith/find: on CPython
+                # 3.11 those parse their arguments the slow way, per event.
+                head, newline, rest_of_block = block.partition(b"\n")
+                if newline:
                     if (
-                        end > 0
-                        and block.startswith(b"data: ", end + 1)
-                        and block.find(b"\n", end + 1) < 0
+                        head[:7] == b"event: "
+                        and rest_of_block[:6] == b"data: "
+                        and b"\n" not in rest_of_block
                     ):
-                        data = block[end + 7 :]
+                        data = rest_of_block[6:]
                         if data[:1] == b"{" or _accept(data):
-                            frames.append((block[7:end], data, False))
+                            frames.append((head[7:], data, False))
                         continue
-                elif block.startswith(b"data: ") and block.find(b"\n") < 0:
-                    data = block[6:]
+                elif head[:6] == b"data: ":
+                    data = head[6:]
                     if data[:1] == b"{" or _accept(data):
                         frames.append((None, data, False))
                     continue
@@ -247,6 +250,10 @@ class SSEFramer:
 
     def _line(self, line: bytes, frames: list[Frame]) -> None:
         too_long = len(line) > self._cap
+        if too_long:
+            # However the input is split, at least ``cap + 1`` bytes of a line
+            # over the cap are seen: read its field and preview from just those.
+            line = line[: self._cap + 1]
         if line.startswith(b"data:"):
             self._data_line(line[6:] if line[5:6] == b" " else line[5:], too_long)
         elif not line:
@@ -356,7 +363,7 @@ class JSONLinesFramer:
 
     def _line(self, line: bytes, frames: list[Frame]) -> None:
         if len(line) > self._cap:
-            frames.append((None, line[:_PREVIEW], True))
+            frames.append((None, line[: min(self._cap + 1, _PREVIEW)], True))
             return
         if line[-1:] == b"\r":
             line = line[:-1]

@@ -29,14 +29,19 @@ Collected: TypeAlias = Item | OpenCall | Terminal
 """What ``collect_tools`` emits: items, ``OpenCall`` when a call opens, and ``Terminal``."""
 
 
+_TOOL_EVENTS = frozenset(
+    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem}
+)
+
+
 def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 class ToolCollector:
     """Tracks the calls in progress by ``output_index``; one per subscription."""
 
-    __slots__ = ("_cap", "_finished", "_pending")
+    __slots__ = ("_by_id", "_cap", "_finished", "_pending")
 
     def __init__(self, max_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES) -> None:
         if max_input_bytes < 0:
@@ -44,23 +49,41 @@ class ToolCollector:
         self._cap = max_input_bytes
         self._pending: dict[int, OpenCall] = {}
         self._finished: set[int] = set()  # indexes whose call completed: later events add nothing
+        self._by_id: dict[str, list[OpenCall]] = {}  # calls not yet told complete, by id
 
     def collect(self, batch: list[Dispatched]) -> list[Collected]:
+        tool_events = _TOOL_EVENTS
+        for event in batch:
+            if type(event) in tool_events:
+                break
+        else:  # no tool events: the batch passes as it is
+            return batch  # type: ignore[return-value]
         out: list[Collected] = []
+        append = out.append
         pending = self._pending
         for event in batch:
-            if type(event) is FunctionArgsDelta or type(event) is CustomInputDelta:
+            if type(event) not in tool_events:
+                append(event)  # type: ignore[arg-type]
+            elif type(event) is FunctionArgsDelta or type(event) is CustomInputDelta:
                 call = pending.get(event.output_index)
-                if call is not None and event.delta:
-                    self._append(call, event.delta, out)
+                piece = event.delta
+                if call is None or not piece:
+                    continue
+                if not call.capped:
+                    size = call.size + (len(piece) if piece.isascii() else _utf8_len(piece))
+                    if size <= self._cap:  # the usual case, inline
+                        call.size = size
+                        call.parts.append(piece)
+                        append(ToolRequestArg(call.id, piece))
+                        continue
+                self._append(call, piece, out)
             elif type(event) is FunctionArgsDone:
                 self._complete(event.output_index, event.arguments, out)
             elif type(event) is CustomInputDone:
                 self._complete(event.output_index, event.input, out)
-            elif type(event) is ToolItem:
-                self._item(event, out)
             else:
-                out.append(event)  # type: ignore[arg-type]
+                assert type(event) is ToolItem
+                self._item(event, out)
         return out
 
     def _item(self, item: ToolItem, out: list[Collected]) -> None:
@@ -80,6 +103,7 @@ class ToolCollector:
     def _open(self, item: ToolItem, out: list[Collected]) -> None:
         call = OpenCall(item.id, item.call_id, item.name, item.kind)
         self._pending[item.output_index] = call
+        self._by_id.setdefault(call.id, []).append(call)
         out.append(call)
         out.append(ToolRequestStart(id=call.id, name=call.name))
 
@@ -111,7 +135,21 @@ class ToolCollector:
             # send arguments only in .done): the missing rest is one more piece.
             if len(final) > len(streamed) and final.startswith(streamed):
                 self._append(call, final[len(streamed) :], out)
-        out.append(ToolRequestComplete(tool_call=call.complete()))
+        whole = call.complete()
+        same_id = self._by_id[call.id]
+        if same_id[0] is not call:
+            # An earlier call with this id is still open: calls sharing an id
+            # complete in the order they started, so this one waits its turn.
+            call.held = whole
+            return
+        out.append(ToolRequestComplete(tool_call=whole))
+        del same_id[0]
+        while same_id and same_id[0].held is not None:
+            waiting = same_id.pop(0)
+            out.append(ToolRequestComplete(tool_call=waiting.held))  # type: ignore[arg-type]
+            waiting.held = None
+        if not same_id:
+            del self._by_id[call.id]
 
 
 def collect_tools_(

@@ -3,7 +3,7 @@
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TypeVar
 
 from reactivex import Observable
@@ -19,7 +19,7 @@ async def iterate(
     *,
     max_items: int | None = None,
     flow: FlowControl | None = None,
-) -> AsyncIterator[_T]:
+) -> AsyncGenerator[_T, None]:
     """Yield what ``source`` emits; re-raise its ``on_error``; dispose it when the loop stops.
 
     Leaving the ``async for`` early (``break``, an exception, cancellation)

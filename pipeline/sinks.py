@@ -5,6 +5,7 @@ Each is an ``abc.ObserverBase[Item]``; subscribe several to one shared stream
 """
 
 import json
+import os
 import sys
 import time
 from typing import IO, Any
@@ -20,7 +21,6 @@ from operators import (
     Metadata,
     Reasoning,
     Refusal,
-    Start,
     Text,
     ToolRequestComplete,
     ToolRequestStart,
@@ -48,7 +48,7 @@ class JsonLinesSink(abc.ObserverBase[Item]):
         self._buffer = bytearray()
 
     @classmethod
-    def open(cls, path: str, *, flush_each: bool = True) -> "JsonLinesSink":
+    def open(cls, path: str | os.PathLike[str], *, flush_each: bool = True) -> "JsonLinesSink":
         """A sink that writes to (and finally closes) the file at ``path``."""
         return cls(open(path, "wb"), flush_each=flush_each, close=True)
 
@@ -74,11 +74,17 @@ class JsonLinesSink(abc.ObserverBase[Item]):
 
 
 class MetricsSink(abc.ObserverBase[Item]):
-    """Counts what a stream carried: time to first text, tokens, items/s, errors."""
+    """Counts what a stream carried: time to first token and text, tokens, items/s, errors.
+
+    Times count from ``start`` (the first item), or from ``mark_start()`` if it
+    was called before: call it right before subscribing (or ``connect()``) to
+    include the wait for the server.
+    """
 
     def __init__(self, clock: Any = time.perf_counter) -> None:
         self._clock = clock
         self.started_at: float | None = None
+        self.first_token_at: float | None = None
         self.first_text_at: float | None = None
         self.ended_at: float | None = None
         self.items = 0
@@ -88,11 +94,17 @@ class MetricsSink(abc.ObserverBase[Item]):
         self.errors: list[Error] = []
         self.stop_reason: str | None = None
 
+    def mark_start(self) -> None:
+        """Count times from now (the request) rather than from the first item."""
+        self.started_at = self._clock()
+
     def on_next(self, value: Item) -> None:
         now = self._clock()
         self.items += 1
         if self.started_at is None:
             self.started_at = now
+        if self.first_token_at is None and type(value) in _OUTPUT:
+            self.first_token_at = now
         if type(value) is Text:
             self.text_chars += len(value.chunk)
             if self.first_text_at is None:
@@ -114,20 +126,30 @@ class MetricsSink(abc.ObserverBase[Item]):
         if self.ended_at is None:
             self.ended_at = self._clock()
 
+    def _since_start(self, at: float | None) -> float | None:
+        if self.started_at is None or at is None:
+            return None
+        return at - self.started_at
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        """Seconds to the first piece of output: text, refusal, reasoning or a tool call."""
+        return self._since_start(self.first_token_at)
+
     @property
     def time_to_first_text(self) -> float | None:
-        """Seconds from ``start`` to the first ``text`` item."""
-        if self.started_at is None or self.first_text_at is None:
-            return None
-        return self.first_text_at - self.started_at
+        """Seconds to the first ``text`` item."""
+        return self._since_start(self.first_text_at)
 
     @property
     def items_per_second(self) -> float | None:
+        """Items over the time from the start to ``done``."""
         if self.started_at is None or self.ended_at is None or self.ended_at <= self.started_at:
             return None
         return self.items / (self.ended_at - self.started_at)
 
     def summary(self) -> dict[str, Any]:
+        """The counts as one JSON-ready dict."""
         tokens = self.usage.tokens if self.usage else None
         return {
             "items": self.items,
@@ -135,21 +157,38 @@ class MetricsSink(abc.ObserverBase[Item]):
             "tool_calls": self.tool_calls,
             "input_tokens": tokens.input_tokens if tokens else None,
             "output_tokens": tokens.output_tokens if tokens else None,
+            "reasoning_tokens": tokens.reasoning_tokens if tokens else None,
+            "cache_read_tokens": tokens.cache_read_tokens if tokens else None,
             "errors": [error.kind for error in self.errors],
             "stop_reason": self.stop_reason,
+            "time_to_first_token_s": self.time_to_first_token,
             "time_to_first_text_s": self.time_to_first_text,
             "items_per_second": self.items_per_second,
         }
 
 
+#: The items that carry output: the first of them is the "first token".
+_OUTPUT = frozenset({Text, Refusal, Reasoning, ToolRequestStart})
+
 _DIM, _BOLD, _RED, _CYAN, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+
+#: Control characters (but tab and line feed) shown as visible symbols on a terminal, so
+#: a server's text cannot move the cursor, recolor or retitle it: ESC → ␛, BEL → ␇.
+_CONTROLS = {
+    **{code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)},
+    0x7F: 0x2421,
+    **{code: 0xFFFD for code in range(0x80, 0xA0)},
+}
 
 
 class TerminalView(abc.ObserverBase[Item]):
     """A live, human view: text as it streams, reasoning dimmed, tool calls and usage in brief.
 
-    Colors only when ``out`` is a terminal (or ``color=True``); ``stats`` adds a
-    final line with time to first text and items/s.
+    Colors only when ``out`` is a terminal (or ``color=True``), and then control
+    characters in the server's text are shown as symbols; otherwise the text is
+    plain and as received. Tool calls appear when complete, with their name and
+    pretty-printed arguments. The last line (on ``done``) has the stop reason,
+    token usage and, with ``stats``, time to first text and items/s.
     """
 
     def __init__(
@@ -168,7 +207,22 @@ class TerminalView(abc.ObserverBase[Item]):
         self._flush_each = flush_each
         self._metrics = MetricsSink(clock)
         self._mode = ""  # what the last write was: "text", "reasoning", "" (a line end)
-        self._names: dict[str, str] = {}
+        self._usage = ""
+        self._done = False
+
+    def _clean(self, text: str) -> str:
+        return text.translate(_CONTROLS) if self._color else text
+
+    @property
+    def metrics(self) -> MetricsSink:
+        """The counts behind the last line (``metrics.mark_start()`` before connecting)."""
+        return self._metrics
+
+    def note(self, text: str) -> None:
+        """A dimmed line of the caller's own (a header, a hint)."""
+        self._line(self._style(text, _DIM))
+        if self._flush_each:
+            self._out.flush()
 
     def _style(self, text: str, style: str) -> str:
         return f"{style}{text}{_RESET}" if self._color else text
@@ -190,13 +244,11 @@ class TerminalView(abc.ObserverBase[Item]):
     def on_next(self, value: Item) -> None:
         self._metrics.on_next(value)
         if type(value) is Text:
-            self._stream(value.chunk, "text")
+            self._stream(self._clean(value.chunk), "text")
         elif type(value) is Reasoning:
-            self._stream(value.chunk, "reasoning")
+            self._stream(self._clean(value.chunk), "reasoning")
         elif type(value) is Refusal:
-            self._stream(self._style(value.chunk, _RED), "refusal")
-        elif type(value) is ToolRequestStart:
-            self._names[value.id] = value.name
+            self._stream(self._style(self._clean(value.chunk), _RED), "refusal")
         elif type(value) is ToolRequestComplete:
             self._line(self._tool_call(value))
         elif type(value) is Usage:
@@ -213,15 +265,16 @@ class TerminalView(abc.ObserverBase[Item]):
             self._usage = f"tokens in {tokens.input_tokens}, out {tokens.output_tokens}{extra}"
         elif type(value) is Error:
             retry = " (retryable)" if value.retryable else ""
-            self._line(self._style(f"error [{value.kind}] {value.message}{retry}", _RED))
+            message = self._clean(value.message)
+            self._line(self._style(f"error [{value.kind}] {message}{retry}", _RED))
         elif type(value) is Metadata:
-            self._line(self._style(f"response {value.response_id} · {value.model or '?'}", _DIM))
+            model = self._clean(value.model or "?")
+            self._line(self._style(f"response {self._clean(value.response_id)} · {model}", _DIM))
         elif type(value) is EncryptedReasoning:
             self._line(self._style(f"(encrypted reasoning, {len(value.content)} chars)", _DIM))
         elif type(value) is Done:
+            self._done = True
             self._line(self._summary(value))
-        elif type(value) is Start:
-            pass
         if self._flush_each:
             self._out.flush()
 
@@ -229,22 +282,20 @@ class TerminalView(abc.ObserverBase[Item]):
         call = item.tool_call
         try:
             body = json.dumps(json.loads(call.arguments), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = call.arguments
         flag = " (partial)" if call.partial else ""
-        head = self._style(f"tool call {call.name}{flag}", _BOLD + _CYAN)
-        return f"{head} [{call.call_id or call.id}]\n{body}"
-
-    _usage: str = ""
+        head = self._style(f"tool call {self._clean(call.name)}{flag}", _BOLD + _CYAN)
+        return f"{head} [{self._clean(call.call_id or call.id)}]\n{self._clean(body)}"
 
     def _summary(self, done: Done) -> str:
         parts = [f"done: {done.stop_reason or 'no stop reason'}"]
         if self._usage:
             parts.append(self._usage)
         if self._stats:
-            ttft = self._metrics.time_to_first_text
+            ttft = self._metrics.time_to_first_token
             if ttft is not None:
-                parts.append(f"first text after {ttft * 1000:.0f} ms")
+                parts.append(f"first token after {ttft * 1000:.0f} ms")
             rate = self._metrics.items_per_second
             if rate is not None:
                 parts.append(f"{rate:,.0f} items/s")
@@ -256,6 +307,9 @@ class TerminalView(abc.ObserverBase[Item]):
 
     def on_completed(self) -> None:
         self._metrics.on_completed()
+        if not self._done:
+            # Completed without ``done``: the subscriber stopped it (``take_until``).
+            self._line(self._style("stopped before the end of the answer", _DIM))
         self._out.flush()
 
 

@@ -86,11 +86,14 @@ async def test_leaving_the_loop_while_paused_lifts_the_pause() -> None:
 
 def test_flow_control_counts_every_pausing_consumer() -> None:
     flow = FlowControl()
+    seen: list[bool] = []
     flow.pause()
     flow.pause()
     flow.resume()
-    assert flow.paused
+    seen.append(flow.paused)
     flow.resume()
-    assert not flow.paused
+    seen.append(flow.paused)
     flow.resume()  # more resumes than pauses change nothing
-    assert not flow.paused
+    seen.append(flow.paused)
+
+    assert seen == [True, False, False]

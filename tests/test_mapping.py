@@ -12,17 +12,13 @@ from pipeline import (
     Reasoning,
     Refusal,
     Text,
-    ToolRequestArg,
-    ToolRequestStart,
     Usage,
 )
 from tests.wire import (
     args_delta,
-    args_done,
     completed,
     created,
     function_call_added,
-    function_call_done_item,
     message_item_done,
     reasoning_delta,
     reasoning_item_done,

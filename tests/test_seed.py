@@ -1,11 +1,19 @@
 """The behaviours the original implementation pinned down, through the whole chain."""
 
-from pipeline import Error, Reasoning, Start, Text, ToolRequestArg, ToolRequestStart, Usage
-from pipeline.items import Done, EncryptedReasoning, TokenUsage
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from pipeline import responses
+from pipeline import (
+    Error,
+    Reasoning,
+    Start,
+    Text,
+    ToolRequestArg,
+    ToolRequestStart,
+    Usage,
+    responses,
+)
+from pipeline.items import Done, EncryptedReasoning, TokenUsage
 from tests.wire import (
     args_delta,
     args_done,

@@ -187,7 +187,7 @@ def test_item_with_neither_id_nor_call_id_is_a_decode_error() -> None:
 
 def test_item_without_name_is_a_decode_error() -> None:
     event = function_call_added()
-    del event["item"]["name"]  # type: ignore[attr-defined]
+    del event["item"]["name"]
     items = run_events([event, completed()])
 
     assert types(items) == ["start", "error", "done"]

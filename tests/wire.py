@@ -11,7 +11,7 @@ Event = Mapping[str, Any]
 
 
 def sse(events: Iterable[Event], *, named: bool = True) -> bytes:
-    """``event: <type>`` (if ``named``) and ``data: <json>`` per event, each ended by a blank line."""
+    """``event: <type>`` (if ``named``) and ``data: <json>`` per event, then a blank line."""
     out = []
     for event in events:
         head = f"event: {event['type']}\n" if named and "type" in event else ""

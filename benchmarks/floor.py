@@ -1,0 +1,266 @@
+"""The floor: a hand-written loop that turns the benchmark stream into the library's items.
+
+No ReactiveX, no framing rules beyond what the benchmark stream uses
+(``event:`` + ``data:`` lines, ``\\n\\n`` between events), routing by the SSE
+``event:`` name to one msgspec decoder per event type, and the mapping
+written inline. It produces exactly the items ``pipeline.responses`` gives
+for that stream, so the ratio between the two is the price of the library's
+generality (any line ending, JSON ``type`` routing, caps, errors as data, the
+operator chain).
+
+This lives in ``benchmarks/`` only: the library must honour the JSON ``type``.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from operators import (
+    Done,
+    EncryptedReasoning,
+    Item,
+    Metadata,
+    Reasoning,
+    Start,
+    Text,
+    TokenUsage,
+    ToolCall,
+    ToolRequestArg,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+)
+
+
+class _Resp(msgspec.Struct):
+    id: str
+    model: str | None = None
+
+
+class _Lifecycle(msgspec.Struct):
+    response: _Resp
+
+
+class _Delta(msgspec.Struct):
+    delta: str
+    output_index: int
+
+
+class _ArgsDone(msgspec.Struct):
+    output_index: int
+    arguments: str
+
+
+class _Call(msgspec.Struct, tag="function_call", tag_field="type"):
+    id: str
+    call_id: str
+    name: str
+
+
+class _Other(msgspec.Struct, tag="message", tag_field="type"):
+    pass
+
+
+class _ReasoningAdded(msgspec.Struct, tag="reasoning", tag_field="type"):
+    pass
+
+
+class _Added(msgspec.Struct):
+    output_index: int
+    item: _Call | _Other | _ReasoningAdded
+
+
+class _Summary(msgspec.Struct):
+    text: str
+
+
+class _ReasoningItem(msgspec.Struct, tag="reasoning", tag_field="type"):
+    id: str
+    encrypted_content: str | None = None
+    summary: list[_Summary] = []
+
+
+class _Part(msgspec.Struct):
+    type: str
+    text: str = ""
+
+
+class _MessageItem(msgspec.Struct, tag="message", tag_field="type"):
+    content: list[_Part] = []
+
+
+class _CallDone(msgspec.Struct, tag="function_call", tag_field="type"):
+    arguments: str
+
+
+class _ItemDone(msgspec.Struct):
+    output_index: int
+    item: _ReasoningItem | _MessageItem | _CallDone
+
+
+class _InDetails(msgspec.Struct):
+    cached_tokens: int = 0
+
+
+class _OutDetails(msgspec.Struct):
+    reasoning_tokens: int = 0
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_tokens_details: _InDetails | None = None
+    output_tokens_details: _OutDetails | None = None
+
+
+class _Final(msgspec.Struct):
+    id: str
+    status: str | None = None
+    usage: _Usage | None = None
+
+
+class _Completed(msgspec.Struct):
+    response: _Final
+
+
+_LIFECYCLE = msgspec.json.Decoder(_Lifecycle)
+_DELTA = msgspec.json.Decoder(_Delta)
+_ARGS_DONE = msgspec.json.Decoder(_ArgsDone)
+_ADDED = msgspec.json.Decoder(_Added)
+_ITEM_DONE = msgspec.json.Decoder(_ItemDone)
+_COMPLETED = msgspec.json.Decoder(_Completed)
+
+# Event names to a small integer, so the loop is one dict lookup and an if-chain.
+_TEXT, _REASONING, _ARGS, _ARGS_END, _ADD, _DONE, _LIFE, _END = range(8)
+_ROUTE = {
+    b"response.output_text.delta": _TEXT,
+    b"response.reasoning_summary_text.delta": _REASONING,
+    b"response.function_call_arguments.delta": _ARGS,
+    b"response.function_call_arguments.done": _ARGS_END,
+    b"response.output_item.added": _ADD,
+    b"response.output_item.done": _DONE,
+    b"response.created": _LIFE,
+    b"response.in_progress": _LIFE,
+    b"response.completed": _END,
+}
+
+
+def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
+    """Read ``chunks`` of the benchmark stream and call ``emit`` once per item."""
+    emit(Start(message_id=str(uuid.uuid4())))
+    route = _ROUTE.get
+    calls: dict[int, tuple[str, str, str, list[str]]] = {}
+    text_at: set[int] = set()
+    reasoning_at: set[int] = set()
+    metadata_sent = False
+    pending: list[bytes] = []
+    for chunk in chunks:
+        if pending:
+            pending.append(chunk)
+            if b"\n\n" not in chunk and not (chunk[:1] == b"\n" and pending[-2][-1:] == b"\n"):
+                continue
+            chunk = b"".join(pending)
+            pending.clear()
+        frames = chunk.split(b"\n\n")
+        rest = frames.pop()
+        if rest:
+            pending.append(rest)
+        for frame in frames:
+            # b"event: NAME\ndata: JSON"
+            newline = frame.find(b"\n", 7)
+            kind = route(frame[7:newline])
+            if kind is None:
+                continue
+            data = frame[newline + 7 :]
+            if kind == _TEXT:
+                d = _DELTA.decode(data)
+                if d.delta:
+                    emit(Text(chunk=d.delta))
+                    text_at.add(d.output_index)
+            elif kind == _ARGS:
+                d = _DELTA.decode(data)
+                call = calls.get(d.output_index)
+                if call is not None and d.delta:
+                    call[3].append(d.delta)
+                    emit(ToolRequestArg(id=call[0], chunk=d.delta))
+            elif kind == _REASONING:
+                d = _DELTA.decode(data)
+                if d.delta:
+                    emit(Reasoning(chunk=d.delta))
+                    reasoning_at.add(d.output_index)
+            elif kind == _ARGS_END:
+                a = _ARGS_DONE.decode(data)
+                _complete(calls, a.output_index, a.arguments, emit)
+            elif kind == _ADD:
+                added = _ADDED.decode(data)
+                item = added.item
+                if type(item) is _Call and added.output_index not in calls:
+                    calls[added.output_index] = (item.id, item.call_id, item.name, [])
+                    emit(ToolRequestStart(id=item.id, name=item.name))
+            elif kind == _DONE:
+                done = _ITEM_DONE.decode(data)
+                whole = done.item
+                if type(whole) is _ReasoningItem:
+                    if done.output_index not in reasoning_at:
+                        summary = "\n\n".join(p.text for p in whole.summary if p.text)
+                        if summary:
+                            emit(Reasoning(chunk=summary))
+                    if whole.encrypted_content is not None:
+                        emit(EncryptedReasoning(id=whole.id, content=whole.encrypted_content))
+                elif type(whole) is _MessageItem:
+                    if done.output_index not in text_at:
+                        text = "".join(p.text for p in whole.content if p.type == "output_text")
+                        if text:
+                            emit(Text(chunk=text))
+                elif type(whole) is _CallDone:
+                    _complete(calls, done.output_index, whole.arguments, emit)
+            elif kind == _LIFE:
+                if not metadata_sent:
+                    life = _LIFECYCLE.decode(data)
+                    metadata_sent = True
+                    emit(Metadata(response_id=life.response.id, model=life.response.model))
+            else:  # response.completed
+                final = _COMPLETED.decode(data).response
+                usage = final.usage
+                if usage is not None:
+                    inp, out = usage.input_tokens_details, usage.output_tokens_details
+                    tokens = TokenUsage(
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        cache_read_tokens=(inp.cached_tokens or None) if inp else None,
+                        cache_creation_tokens=None,
+                        reasoning_tokens=(out.reasoning_tokens or None) if out else None,
+                    )
+                    emit(Usage(tokens=tokens))
+                for index in list(calls):
+                    item_id, call_id, name, parts = calls.pop(index)
+                    whole_call = ToolCall(item_id, call_id, name, "".join(parts), "function", True)
+                    emit(ToolRequestComplete(tool_call=whole_call))
+                status = final.status
+                emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
+                return
+    raise ValueError("the benchmark stream ended without response.completed")
+
+
+def _complete(
+    calls: dict[int, tuple[str, str, str, list[str]]],
+    index: int,
+    arguments: str,
+    emit: Callable[[Item], object],
+) -> None:
+    call = calls.pop(index, None)
+    if call is None:
+        return
+    item_id, call_id, name, parts = call
+    streamed = "".join(parts)
+    if len(arguments) > len(streamed) and arguments.startswith(streamed):
+        rest = arguments[len(streamed) :]
+        parts.append(rest)
+        emit(ToolRequestArg(id=item_id, chunk=rest))
+        streamed = arguments
+    tool_call = ToolCall(item_id, call_id, name, streamed, "function", False)
+    emit(ToolRequestComplete(tool_call=tool_call))
+
+
+__all__ = ["run_floor"]

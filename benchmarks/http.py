@@ -1,0 +1,241 @@
+"""Loopback HTTP: the aiohttp source + pipeline against openai-python's async client.
+
+    python -m benchmarks.http            # 3,000-event response; 1, 10, 100 concurrent streams
+    python -m benchmarks.http --quick    # 1,000 events, fewer streams
+
+The embedded replay server (``pipeline.server.ReplayServer``, in its own
+process so client and server do not share one core) serves a realistic
+response unpaced, in large writes. At each concurrency level C, C streams run
+at once, for ``max(1, --streams // C)`` rounds, read by:
+
+(a) ``responses(http_source(...))`` on one shared ``aiohttp.ClientSession``,
+    subscribed with a per-item ``on_next`` (and, as (a'), consumed with
+    ``async for item in pipeline.iterate(...)``);
+(b) openai-python: ``AsyncOpenAI().responses.create(stream=True)``, its typed
+    events mapped to the same items.
+
+It prints aggregate events/s for each (events of the recording x streams /
+wall time) and their ratio, and, for (a), the time from a chunk's arrival at
+the pipeline to its first item (median and p99): a pass-through operator
+stamps each chunk before handing it on. Every stream's items are checked
+against the hand-written loop's.
+"""
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from reactivex import Observable, abc
+
+from operators import Done, Item
+
+from ._util import header, machine, median, percentile, verdict
+from .floor import run_floor
+from .streamgen import build
+from .throughput import same_items
+
+_BODY = {"model": "gpt-5.1-codex-max", "input": "Benchmark.", "stream": True}
+
+
+class _Clock:
+    """Chunk-arrival stamps shared by a stamped source and its item observer."""
+
+    __slots__ = ("arrived", "latencies", "sizes", "waiting")
+
+    def __init__(self) -> None:
+        self.arrived = 0.0
+        self.waiting = False
+        self.latencies: list[float] = []
+        self.sizes: list[int] = []  # bytes of each chunk that gave an item
+
+    def item(self) -> None:
+        if self.waiting:
+            self.waiting = False
+            self.latencies.append(time.perf_counter() - self.arrived)
+
+
+def _stamped(source: Observable[bytes], clock: _Clock) -> Observable[bytes]:
+    """``source`` unchanged, noting when each chunk arrives (before the pipeline sees it)."""
+
+    def subscribe(
+        observer: abc.ObserverBase[bytes], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        def on_next(chunk: bytes) -> None:
+            clock.waiting = True
+            clock.arrived = time.perf_counter()
+            observer.on_next(chunk)
+            if not clock.waiting:
+                clock.sizes.append(len(chunk))
+            clock.waiting = False
+
+        return source.subscribe(
+            on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+        )
+
+    return Observable(subscribe)
+
+
+async def _rxresponses_stream(base_url: str, session: Any, clock: _Clock) -> list[Item]:
+    from pipeline import responses
+    from pipeline.http import http_source
+
+    items: list[Item] = []
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_next(item: Item) -> None:
+        clock.item()
+        items.append(item)
+
+    def on_error(exc: Exception) -> None:
+        finished.set_exception(exc)
+
+    def on_completed() -> None:
+        finished.set_result(None)
+
+    source = http_source(_BODY, base_url=base_url, api_key="sk-bench", session=session)
+    responses(_stamped(source, clock)).subscribe(on_next, on_error, on_completed)
+    await finished
+    return items
+
+
+async def _rxresponses_iterate(base_url: str, session: Any) -> list[Item]:
+    from pipeline import iterate
+    from pipeline.http import stream_responses
+
+    stream = stream_responses(_BODY, base_url=base_url, api_key="sk-bench", session=session)
+    return [item async for item in iterate(stream)]
+
+
+async def _openai_stream(client: Any) -> list[Item]:
+    from ._openai_map import map_events
+
+    items: list[Item] = []
+    stream = await client.responses.create(model=_BODY["model"], input=_BODY["input"], stream=True)
+    await map_events(stream, items.append)
+    await stream.close()
+    return items
+
+
+async def _level(
+    one: Callable[[], Awaitable[list[Item]]], concurrency: int, rounds: int
+) -> tuple[float, list[list[Item]]]:
+    """Wall seconds for ``rounds`` rounds of ``concurrency`` streams at once, and their items."""
+    results: list[list[Item]] = []
+    start = time.perf_counter()
+    for _ in range(rounds):
+        results += await asyncio.gather(*(one() for _ in range(concurrency)))
+    return time.perf_counter() - start, results
+
+
+async def _bench(
+    base_url: str, events: int, expected: list[Item], levels: list[int], streams: int
+) -> bool:
+    import aiohttp
+    from openai import AsyncOpenAI
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    client = AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
+    ok = True
+    try:
+        clock = _Clock()
+        readers: dict[str, Callable[[], Awaitable[list[Item]]]] = {
+            "(a) rxresponses, subscribe": lambda: _rxresponses_stream(base_url, session, clock),
+            "(a') rxresponses, async for": lambda: _rxresponses_iterate(base_url, session),
+            "(b) openai-python": lambda: _openai_stream(client),
+        }
+        for read in readers.values():  # warm-up: connections, imports, caches
+            await read()
+        for concurrency in levels:
+            rounds = max(1, streams // concurrency)
+            n = concurrency * rounds
+            header(f"{concurrency} concurrent stream(s) x {rounds} round(s) = {n} streams")
+            rates: dict[str, float] = {}
+            clock.latencies.clear()
+            clock.sizes.clear()
+            for label, read in readers.items():
+                seconds, results = await _level(read, concurrency, rounds)
+                good = all(same_items(items, expected) for items in results)
+                ok &= good
+                rates[label] = events * n / seconds
+                print(
+                    f"  {label:<30} {rates[label]:12,.0f} events/s  "
+                    f"({seconds:6.2f} s; items as expected: {good})"
+                )
+            a, b = rates["(a) rxresponses, subscribe"], rates["(b) openai-python"]
+            line = f"  (a)/(b) aggregate events/s = {a / b:.1f}"
+            if concurrency >= 100:
+                line += f"   [target >= 10: {verdict(a / b >= 10)}]"
+            print(line)
+            lat = clock.latencies
+            p99 = percentile(lat, 99)
+            line = (
+                f"  (a) chunk arrival -> first item: median {median(lat) * 1e6:.1f} µs, "
+                f"p99 {p99 * 1e6:.1f} µs over {len(lat):,} chunks"
+            )
+            sizes = [float(size) for size in clock.sizes]
+            sizes_line = (
+                f"  (a) those chunks: median {median(sizes) / 1024:.1f} KiB, "
+                f"p99 {percentile(sizes, 99) / 1024:.1f} KiB"
+            )
+            if concurrency >= 100:
+                line += f"   [target p99 < 100 µs: {verdict(p99 < 100e-6)}]"
+            print(line)
+            print(sizes_line)
+    finally:
+        await session.close()
+        await client.close()
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=3_000, help="events in the response")
+    parser.add_argument(
+        "--streams", type=int, default=30, help="streams per level (at least one round)"
+    )
+    parser.add_argument("--levels", default="1,10,100", help="concurrency levels, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="1,000 events, 20 streams per level")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.streams = min(args.events, 1_000), min(args.streams, 20)
+    levels = [int(level) for level in args.levels.split(",")]
+
+    print(f"benchmarks.http: {machine()}")
+    data = build(args.events)
+    expected: list[Item] = []
+    run_floor([data], expected.append)
+    assert isinstance(expected[-1], Done)
+    print(
+        f"response: {args.events:,} events, {len(data):,} bytes, {len(expected):,} items; "
+        "served unpaced from a separate process on 127.0.0.1"
+    )
+    with tempfile.TemporaryDirectory(prefix="rxresponses-bench-") as tmp:
+        path = os.path.join(tmp, "response.sse")
+        with open(path, "wb") as file:
+            file.write(data)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._server", path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert server.stdout is not None
+            base_url = server.stdout.readline().decode().strip()
+            if not base_url.startswith("http://127.0.0.1:"):
+                raise RuntimeError(f"the replay server did not start: {base_url!r}")
+            ok = asyncio.run(_bench(base_url, args.events, expected, levels, args.streams))
+        finally:
+            assert server.stdin is not None
+            server.stdin.close()
+            server.wait(timeout=30)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

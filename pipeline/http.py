@@ -1,0 +1,437 @@
+"""The HTTP source: ``POST {base_url}/responses`` with aiohttp, as a cold ``Observable[bytes]``.
+
+::
+
+    body = build_request("gpt-5", "Hello", reasoning_effort="low")
+    items = stream_responses(body)           # needs a running asyncio loop
+    items.subscribe(TerminalView())
+
+Each subscription sends its own request on the running event loop and emits
+the body's chunks as they arrive. Every failure reaches ``on_error`` as one
+of the typed exceptions of ``operators`` (``finalize`` turns it into the
+``error`` item of SPEC §4)::
+
+    refused, DNS, TLS, connect timeout      ConnectError        connect_error
+    HTTP 429                                RateLimited         rate_limited
+    HTTP 5xx                                ServerError         server_error
+    other non-2xx, 2xx not an event stream  HTTPStatusError     http_error
+    no bytes for ``idle_timeout`` seconds   StreamTimeout       timeout
+    connection lost mid-stream              StreamInterrupted   stream_interrupted
+
+Disposing the subscription cancels the request and closes the connection at
+once. The API key (an argument, else ``OPENAI_API_KEY``) is sent as a bearer
+token and nowhere else: messages forwarded from the server have it replaced
+by ``[redacted]``, and nothing here shows it in a ``repr``.
+"""
+
+import asyncio
+import email.utils
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+
+from operators import (
+    ConnectError,
+    HTTPStatusError,
+    Item,
+    PipelineError,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+from operators._errors import is_fatal, retry_after_from_message
+
+from ._compose import redact, responses
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+API_KEY_ENV = "OPENAI_API_KEY"
+
+#: How much of an error response's body is read to find its ``error`` object.
+_MAX_ERROR_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    """A function the model may call: its name, what it does, and a JSON schema of its input."""
+
+    name: str
+    description: str | None = None
+    parameters: Mapping[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """The tool as the Responses API takes it."""
+        tool: dict[str, Any] = {"type": "function", "name": self.name}
+        if self.description is not None:
+            tool["description"] = self.description
+        tool["parameters"] = dict(self.parameters)
+        return tool
+
+
+def build_request(
+    model: str,
+    input: str | Sequence[Mapping[str, Any]],
+    *,
+    instructions: str | None = None,
+    tools: Sequence[FunctionTool | Mapping[str, Any]] | None = None,
+    reasoning_effort: str | None = None,
+    reasoning_summary: str | None = None,
+    include_encrypted_reasoning: bool = True,
+    store: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON body of a streamed ``POST /responses``.
+
+    ``input`` is a prompt or a list of input items (``{"role": "user",
+    "content": "..."}``, earlier outputs, tool results). With
+    ``include_encrypted_reasoning`` (the default, and what ``store=False``
+    needs to continue a conversation) the reasoning comes back as
+    ``encrypted_reasoning`` items. ``extra`` fields are added as given
+    (``max_output_tokens=...``, ``tool_choice=...``) and win over the others.
+    """
+    if not isinstance(input, str):
+        input = [dict(message) for message in input]
+    body: dict[str, Any] = {"model": model, "input": input}
+    if instructions is not None:
+        body["instructions"] = instructions
+    if tools:
+        body["tools"] = [
+            tool.to_json() if isinstance(tool, FunctionTool) else dict(tool) for tool in tools
+        ]
+    reasoning: dict[str, str] = {}
+    if reasoning_effort is not None:
+        reasoning["effort"] = reasoning_effort
+    if reasoning_summary is not None:
+        reasoning["summary"] = reasoning_summary
+    if reasoning:
+        body["reasoning"] = reasoning
+    if include_encrypted_reasoning:
+        body["include"] = ["reasoning.encrypted_content"]
+    body["store"] = store
+    body["stream"] = True
+    body.update(extra)
+    return body
+
+
+def resolve_api_key(api_key: str | None) -> str | None:
+    """``api_key``, else ``OPENAI_API_KEY``; an empty key means none (no ``Authorization``)."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    return key or None
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis)
+        except ValueError:
+            pass
+        else:
+            if value >= 0 and value == value:  # not NaN
+                return value / 1000.0
+    text = headers.get("retry-after")
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        return value if value >= 0 and value == value else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
+    """``error.code``, ``error.message`` and ``error.type`` of an error body, where present."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None, None, None
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return None, None, None
+    code, message, kind = error.get("code"), error.get("message"), error.get("type")
+    return (
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) and message else None,
+        kind if isinstance(kind, str) else None,
+    )
+
+
+def status_error(
+    status: int,
+    reason: str | None,
+    body: bytes,
+    headers: Mapping[str, str],
+    secrets: Sequence[str] = (),
+) -> PipelineError:
+    """The exception for a non-2xx answer (SPEC §4): kind, code, message, retryability, delay."""
+    code, message, error_type = _error_fields(body)
+    text = redact(message or reason or f"HTTP {status}", secrets)
+    retry_after = parse_retry_after(headers)
+    if retry_after is None:
+        retry_after = retry_after_from_message(text)
+    fatal = is_fatal(code, error_type)
+    if status == 429:
+        return RateLimited(
+            text, code=code, status=status, retryable=not fatal, retry_after=retry_after
+        )
+    if status >= 500:
+        return ServerError(
+            text, code=code, status=status, retryable=not fatal, retry_after=retry_after
+        )
+    return HTTPStatusError(
+        text, code=code, status=status, retryable=status in (408, 409), retry_after=retry_after
+    )
+
+
+def _is_event_stream(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body; what came before a failure, if reading fails."""
+    body = bytearray()
+    try:
+        async for chunk in response.content.iter_any():
+            body += chunk
+            if len(body) >= limit:
+                break
+    except (aiohttp.ClientError, TimeoutError):
+        pass
+    return bytes(body[:limit])
+
+
+def _map_failure(
+    exc: BaseException, headers_seen: bool, idle_timeout: float, secrets: Sequence[str]
+) -> PipelineError | None:
+    """The typed exception for a transport failure, or ``None`` if it is not one."""
+
+    def text(message: str) -> str:
+        return redact(message, secrets)
+
+    if isinstance(exc, PipelineError):
+        return exc
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectError(text(f"connect timeout: {exc}"))
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(text(f"could not connect: {exc}"))
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ConnectError(text(f"invalid URL: {exc}"), retryable=False)
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too
+        what = "data" if headers_seen else "response headers"
+        return StreamTimeout(f"no {what} for {idle_timeout:g} s (idle timeout)")
+    if isinstance(exc, aiohttp.ClientError):
+        detail = str(exc) or type(exc).__name__
+        return StreamInterrupted(text(f"connection lost: {detail}"))
+    return None
+
+
+def _timeout(idle_timeout: float, connect_timeout: float) -> aiohttp.ClientTimeout:
+    # No cap on the whole call: a long generation is fine as long as bytes keep coming.
+    return aiohttp.ClientTimeout(
+        total=None, connect=None, sock_connect=connect_timeout, sock_read=idle_timeout
+    )
+
+
+def http_source(
+    body: Mapping[str, Any],
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    api_key: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
+) -> Observable[bytes]:
+    """The body of ``POST {base_url}/responses`` as it arrives: a cold ``Observable[bytes]``.
+
+    Subscribe on a running asyncio loop: each subscription sends its own
+    request (``Accept: text/event-stream``, ``Authorization: Bearer`` when
+    there is a key) from a task, emits the body's chunks as they arrive, and
+    completes at its end. A failure goes to ``on_error`` as a typed exception
+    (see the module docstring). ``idle_timeout`` bounds the wait for the
+    headers and every gap between chunks, not the whole answer;
+    ``connect_timeout`` bounds making the connection. Disposing cancels the
+    request and closes its connection. A caller's ``session`` is used and left
+    open (pass one for proxies, TLS settings or connection reuse); without one,
+    each subscription opens a session and always closes it.
+    """
+    if idle_timeout <= 0:
+        raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
+    if connect_timeout <= 0:
+        raise ValueError(f"connect_timeout must be positive, not {connect_timeout}")
+    url = base_url.rstrip("/") + "/responses"
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    key = resolve_api_key(api_key)
+    secrets = (key,) if key else ()
+    request_headers = {
+        "Accept": "text/event-stream",
+        "Content-Type": "application/json",
+        "Cache-Control": "no-cache",
+        **(headers or {}),
+    }
+    timeout = _timeout(idle_timeout, connect_timeout)
+
+    def subscribe(
+        observer: abc.ObserverBase[bytes], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "http_source needs a running asyncio event loop: subscribe from a coroutine"
+            ) from None
+        disposed = False
+        cancellable = True  # False once reading is over and only clean-up is left
+
+        async def pump() -> None:
+            nonlocal cancellable
+            own = session is None
+            client = session or aiohttp.ClientSession()
+            sent = dict(request_headers)
+            if key:
+                sent["Authorization"] = f"Bearer {key}"
+            failure: Exception | None = None
+            caller_error: Exception | None = None  # raised by the subscriber's own on_next
+            headers_seen = False
+            try:
+                async with client.post(
+                    url,
+                    data=payload,
+                    headers=sent,
+                    timeout=timeout,
+                    allow_redirects=False,  # a redirect is an ``http_error``, not a new POST
+                    raise_for_status=False,  # statuses are mapped here, whatever the session says
+                ) as response:
+                    headers_seen = True
+                    failure = await _check(response)
+                    if failure is None:
+                        async for chunk in response.content.iter_any():
+                            try:
+                                observer.on_next(chunk)
+                            except Exception as exc:
+                                caller_error = exc
+                                break
+                            if disposed:
+                                break
+                    if disposed or failure is not None or caller_error is not None:
+                        response.close()  # a half-read body: drop the connection now
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failure = exc
+            finally:
+                cancellable = False
+                if own:
+                    await client.close()
+            if disposed:
+                return
+            if caller_error is not None:
+                observer.on_error(caller_error)
+            elif failure is not None:
+                mapped = _map_failure(failure, headers_seen, idle_timeout, secrets)
+                observer.on_error(mapped if mapped is not None else failure)
+            else:
+                observer.on_completed()
+
+        async def _check(response: aiohttp.ClientResponse) -> PipelineError | None:
+            if not 200 <= response.status < 300:
+                data = await _read_some(response, _MAX_ERROR_BODY)
+                return status_error(
+                    response.status, response.reason, data, response.headers, secrets
+                )
+            content_type = response.headers.get("Content-Type", "")
+            if not _is_event_stream(content_type):
+                shown = redact(content_type or "no content type", secrets)
+                return HTTPStatusError(
+                    f"expected text/event-stream, got {shown}", status=response.status
+                )
+            return None
+
+        task = loop.create_task(pump())
+
+        def dispose() -> None:
+            nonlocal disposed
+            if disposed:
+                return
+            disposed = True
+            if not cancellable or task.done():
+                return  # reading is over: the task only closes what it opened
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:  # disposed from another thread
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(task.cancel)
+            elif asyncio.current_task() is not task:
+                task.cancel()
+            # else: disposed from our own ``on_next`` (``finalize`` after a terminal
+            # event): the flag stops the reading right after it returns.
+
+        return Disposable(dispose)
+
+    return Observable(subscribe)
+
+
+def stream_responses(
+    body: Mapping[str, Any],
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    api_key: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
+) -> Observable[Item]:
+    """The items of a streamed response: ``responses(http_source(...))``, key redacted.
+
+    Every subscription sends its own request and gets ``start`` … ``done``;
+    failures, HTTP ones included, are ``error`` items (SPEC §4).
+    """
+    key = resolve_api_key(api_key)
+    source = http_source(
+        body,
+        base_url=base_url,
+        api_key=key or "",
+        session=session,
+        idle_timeout=idle_timeout,
+        connect_timeout=connect_timeout,
+        headers=headers,
+    )
+    return responses(source, secrets=(key,) if key else ())
+
+
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "FunctionTool",
+    "build_request",
+    "http_source",
+    "parse_retry_after",
+    "resolve_api_key",
+    "status_error",
+    "stream_responses",
+]

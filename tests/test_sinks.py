@@ -1,0 +1,240 @@
+"""The sinks: a JSON Lines log, a live terminal view and metrics, alone and fanned out."""
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reactivex import abc
+from reactivex import operators as ops
+
+from pipeline import (
+    Done,
+    EncryptedReasoning,
+    Error,
+    Item,
+    JsonLinesSink,
+    Metadata,
+    MetricsSink,
+    Reasoning,
+    Start,
+    TerminalView,
+    Text,
+    TokenUsage,
+    ToolCall,
+    ToolRequestArg,
+    ToolRequestComplete,
+    ToolRequestStart,
+    Usage,
+    encode_line,
+    from_file,
+    responses,
+)
+from pipeline._http_cli import demo_recording_path
+from pipeline.http import build_request, stream_responses
+from pipeline.server import ReplayServer
+from tests.helpers import as_json, check_invariants
+from tests.test_http_source import Run
+
+DEMO = Path(demo_recording_path())
+
+CALL = ToolCall(
+    id="fc_1",
+    call_id="call_1",
+    name="get_weather",
+    arguments='{"city":"Lisbon","unit":"celsius"}',
+    kind="function",
+    partial=False,
+)
+ITEMS: list[Item] = [
+    Start(message_id="00000000-0000-4000-8000-000000000000"),
+    Metadata(response_id="resp_1", model="gpt-5"),
+    Reasoning(chunk="Thinking "),
+    Reasoning(chunk="hard."),
+    Text(chunk="Hello"),
+    Text(chunk=", world"),
+    ToolRequestStart(id="fc_1", name="get_weather"),
+    ToolRequestArg(id="fc_1", chunk=CALL.arguments),
+    ToolRequestComplete(tool_call=CALL),
+    EncryptedReasoning(id="rs_1", content="gAAAA"),
+    Usage(tokens=TokenUsage(input_tokens=10, output_tokens=5, reasoning_tokens=3)),
+    Done(stop_reason="end_turn"),
+]
+
+
+class Clock:
+    """A clock that moves one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def feed(sink: abc.ObserverBase[Item], items: list[Item]) -> None:
+    for item in items:
+        sink.on_next(item)
+    sink.on_completed()
+
+
+# --- JSON Lines ------------------------------------------------------------------------
+
+
+def test_json_lines_sink_writes_each_item_as_a_line_flushed_as_it_comes(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    sink = JsonLinesSink.open(path)
+    for count, item in enumerate(ITEMS, 1):
+        sink.on_next(item)
+        lines = path.read_bytes().split(b"\n")  # what another process would see now
+        assert len(lines) == count + 1
+        assert lines[-1] == b""
+        assert lines[-2] == encode_line(item).rstrip(b"\n")
+    sink.on_completed()
+    objects = [json.loads(line) for line in path.read_text().splitlines()]
+    assert objects == as_json(ITEMS)
+    check_invariants(objects)
+
+
+def test_json_lines_sink_closes_its_own_file_but_not_a_callers(tmp_path: Path) -> None:
+    file = open(tmp_path / "a.jsonl", "wb")  # noqa: SIM115
+    feed(JsonLinesSink(file, close=True), ITEMS[:1])
+    assert file.closed
+    buffer = io.BytesIO()
+    feed(JsonLinesSink(buffer), ITEMS)
+    assert not buffer.closed
+    assert buffer.getvalue().count(b"\n") == len(ITEMS)
+
+
+# --- terminal view ---------------------------------------------------------------------
+
+
+def test_terminal_view_plain_text_when_not_a_terminal() -> None:
+    out = io.StringIO()
+    feed(TerminalView(out, clock=Clock()), ITEMS)
+    text = out.getvalue()
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    assert "thinking: Thinking hard." in lines  # reasoning streams on one line
+    assert "Hello, world" in lines  # text streams in place, chunk after chunk
+    call = text.index("tool call get_weather [call_1]")
+    assert text[call:].splitlines()[1:5] == ["{", '  "city": "Lisbon",', '  "unit": "celsius"', "}"]
+    last = lines[-1]
+    assert last.startswith("done: end_turn")
+    assert "tokens in 10, out 5, reasoning 3" in last
+    assert "first token after 2000 ms" in last  # start at 1 s, first reasoning at 3 s
+    assert "items/s" in last
+
+
+def test_terminal_view_dims_reasoning_and_defuses_control_characters_on_a_terminal() -> None:
+    out = io.StringIO()
+    view = TerminalView(out, color=True)
+    feed(
+        view,
+        [ITEMS[0], Reasoning(chunk="hmm"), Text(chunk="ok\x1b]0;pwned\x07\x1b[2J!"), *ITEMS[-1:]],
+    )
+    text = out.getvalue()
+    assert "\x1b[2mhmm\x1b[0m" in text
+    assert "ok␛]0;pwned␇␛[2J!" in text
+    assert "\x1b]0" not in text
+    assert "\x1b[2J" not in text
+
+
+def test_terminal_view_marks_partial_calls_and_shows_errors() -> None:
+    out = io.StringIO()
+    partial = ToolCall(
+        id="fc_2", call_id=None, name="search", arguments='{"q": "li', kind="function", partial=True
+    )
+    error = Error(
+        kind="stream_interrupted",
+        code=None,
+        message="connection lost",
+        status=None,
+        retryable=True,
+        retry_after=None,
+    )
+    feed(
+        TerminalView(out, stats=False),
+        [ITEMS[0], Text(chunk="Hi"), error, ToolRequestComplete(tool_call=partial), Done(None)],
+    )
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "Hi",
+        "error [stream_interrupted] connection lost (retryable)",
+        "tool call search (partial) [fc_2]",
+        '{"q": "li',
+        "done: no stop reason",
+    ]
+
+
+def test_terminal_view_ends_the_line_when_stopped_before_done() -> None:
+    out = io.StringIO()
+    feed(TerminalView(out), [ITEMS[0], Text(chunk="Half an ans")])  # then take_until fired
+    assert out.getvalue() == "Half an ans\nstopped before the end of the answer\n"
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+def test_metrics_sink_counts_times_tokens_and_errors() -> None:
+    metrics = MetricsSink(clock=Clock())
+    error = Error(
+        kind="decode_error", code=None, message="x", status=None, retryable=False, retry_after=None
+    )
+    feed(metrics, [*ITEMS[:-1], error, ITEMS[-1]])
+    assert metrics.items == len(ITEMS) + 1
+    assert metrics.time_to_first_token == 2.0  # start at 1, first reasoning at 3
+    assert metrics.time_to_first_text == 4.0
+    assert metrics.items_per_second == pytest.approx(13 / 12)
+    summary = metrics.summary()
+    assert summary["input_tokens"] == 10
+    assert summary["output_tokens"] == 5
+    assert summary["reasoning_tokens"] == 3
+    assert summary["errors"] == ["decode_error"]
+    assert summary["tool_calls"] == 1
+    assert summary["stop_reason"] == "end_turn"
+    assert summary["text_chars"] == len("Hello, world")
+
+
+def test_metrics_mark_start_counts_from_the_request() -> None:
+    metrics = MetricsSink(clock=Clock())
+    metrics.mark_start()  # at 1 s; start arrives at 2 s, the first reasoning at 4 s
+    feed(metrics, ITEMS)
+    assert metrics.time_to_first_token == 3.0
+
+
+# --- fan-out over HTTP -----------------------------------------------------------------
+
+
+def _lines(path: Path) -> Iterator[dict[str, object]]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        yield json.loads(line)
+
+
+@pytest.mark.asyncio
+async def test_sinks_fanned_out_from_one_http_stream_see_the_same_items(tmp_path: Path) -> None:
+    log = tmp_path / "items.jsonl"
+    out = io.StringIO()
+    async with ReplayServer([DEMO], events_per_second=None) as server:
+        items = stream_responses(build_request("m", "hi"), base_url=server.base_url)
+        published = items.pipe(ops.publish())
+        metrics = MetricsSink()
+        run = Run()
+        published.subscribe(JsonLinesSink.open(log))
+        published.subscribe(TerminalView(out))
+        published.subscribe(metrics)
+        published.subscribe(run.on_next, run.on_error, run.on_completed)
+        published.connect()
+        received = await run.wait()
+        assert server.stats.requests == 1
+    assert list(_lines(log)) == as_json(received)
+    assert metrics.items == len(received)
+    assert metrics.tool_calls == 2
+    text = "".join(item.chunk for item in received if isinstance(item, Text))
+    assert text in out.getvalue()
+    # The same answer, replayed from the file, gives the same view (but the timing).
+    replay_out = io.StringIO()
+    responses(from_file(DEMO)).subscribe(TerminalView(replay_out, stats=False))
+    assert out.getvalue().rsplit("\n", 2)[0] == replay_out.getvalue().rsplit("\n", 2)[0]
