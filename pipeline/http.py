@@ -50,6 +50,7 @@ from operators import (
 from operators._errors import is_fatal, retry_after_from_message
 
 from ._compose import redact, responses
+from .flow import FlowControl
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -253,6 +254,10 @@ def _timeout(idle_timeout: float, connect_timeout: float) -> aiohttp.ClientTimeo
     )
 
 
+#: With flow control, the most one read hands to the pipeline.
+FLOW_CHUNK_BYTES = 16 * 1024
+
+
 def http_source(
     body: Mapping[str, Any],
     *,
@@ -262,6 +267,7 @@ def http_source(
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     headers: Mapping[str, str] | None = None,
+    flow: FlowControl | None = None,
 ) -> Observable[bytes]:
     """The body of ``POST {base_url}/responses`` as it arrives: a cold ``Observable[bytes]``.
 
@@ -274,7 +280,9 @@ def http_source(
     ``connect_timeout`` bounds making the connection. Disposing cancels the
     request and closes its connection. A caller's ``session`` is used and left
     open (pass one for proxies, TLS settings or connection reuse); without one,
-    each subscription opens a session and always closes it.
+    each subscription opens a session and always closes it. With ``flow``,
+    the next chunk is not read while a consumer has paused it (see
+    ``pipeline.flow``); that wait does not count toward ``idle_timeout``.
     """
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
@@ -326,12 +334,20 @@ def http_source(
                     headers_seen = True
                     failure = await _check(response)
                     if failure is None:
-                        async for chunk in response.content.iter_any():
+                        chunks = (
+                            response.content.iter_any()
+                            if flow is None
+                            # Paced reading: at most one bounded read lands at once.
+                            else response.content.iter_chunked(FLOW_CHUNK_BYTES)
+                        )
+                        async for chunk in chunks:
                             try:
                                 observer.on_next(chunk)
                             except Exception as exc:
                                 caller_error = exc
                                 break
+                            if flow is not None and flow.paused:
+                                await flow.ready()  # a slow consumer: stop reading
                             if disposed:
                                 break
                     if disposed or failure is not None or caller_error is not None:
@@ -403,6 +419,7 @@ def stream_responses(
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     headers: Mapping[str, str] | None = None,
+    flow: FlowControl | None = None,
 ) -> Observable[Item]:
     """The items of a streamed response: ``responses(http_source(...))``, key redacted.
 
@@ -418,6 +435,7 @@ def stream_responses(
         idle_timeout=idle_timeout,
         connect_timeout=connect_timeout,
         headers=headers,
+        flow=flow,
     )
     return responses(source, secrets=(key,) if key else ())
 

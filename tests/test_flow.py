@@ -97,3 +97,42 @@ def test_flow_control_counts_every_pausing_consumer() -> None:
     seen.append(flow.paused)
 
     assert seen == [True, False, False]
+
+
+def _long_stream(deltas: int) -> bytes:
+    return sse([*(text_delta(f"token {index} ") for index in range(deltas)), completed()])
+
+
+async def _most_ahead(flow: FlowControl | None, max_items: int | None) -> tuple[int, int]:
+    """Stream a long answer from the replay server to a slow consumer: (items, most buffered)."""
+    from reactivex import operators as ops
+
+    from pipeline.http import stream_responses
+    from pipeline.server import ReplayServer
+
+    pushed = 0
+    consumed = 0
+    most = 0
+
+    def count(_: object) -> None:
+        nonlocal pushed
+        pushed += 1
+
+    async with ReplayServer([_long_stream(3000)], events_per_second=None) as server:
+        items = stream_responses({"model": "m"}, base_url=server.base_url, flow=flow)
+        async for _ in iterate(items.pipe(ops.do_action(count)), max_items=max_items, flow=flow):
+            consumed += 1
+            most = max(most, pushed - consumed)
+            if consumed % 50 == 0:
+                await asyncio.sleep(0.002)  # a consumer slower than loopback
+    return consumed, most
+
+
+@pytest.mark.asyncio
+async def test_slow_consumer_pauses_the_http_source() -> None:
+    unbounded_items, unbounded_most = await _most_ahead(None, None)
+    bounded_items, bounded_most = await _most_ahead(FlowControl(), 64)
+
+    assert bounded_items == unbounded_items == 3000 + 2  # start and done too
+    assert unbounded_most > 1000  # without flow control the whole answer piles up
+    assert bounded_most < 64 + 400  # the bound plus at most one bounded read's items
