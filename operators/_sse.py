@@ -16,6 +16,7 @@ from typing import Literal, TypeAlias
 
 import msgspec
 from reactivex import Observable, abc
+from reactivex.disposable import CompositeDisposable, Disposable
 
 #: Default cap on one event's data, and on any one line (SPEC §5).
 DEFAULT_MAX_EVENT_BYTES = 128 * 1024 * 1024
@@ -26,6 +27,12 @@ FrameFormat: TypeAlias = Literal["sse", "jsonl"]
 _BOM = b"\xef\xbb\xbf"
 #: How much of an oversized event we keep, to show in its decode error.
 _PREVIEW = 256
+#: A chunk larger than twice this is framed in pieces: this much first, then
+#: ``LATER_PIECE`` at a time (latency of the first item versus cost per batch).
+FIRST_PIECE = 4 * 1024
+LATER_PIECE = 32 * 1024
+#: How much of a line over the cap is read (its field name and preview).
+_HEAD = 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 
 
@@ -45,15 +52,33 @@ def _accept(data: bytes) -> bool:
     return bool(stripped) and stripped != b"[DONE]"
 
 
+def _head(pieces: list[bytes], cap: int) -> bytes:
+    """The start of a line over the cap: as much as its error may show, never the whole.
+
+    However the input is split, at least ``cap + 1`` bytes of such a line are
+    seen, so what is kept from them is the same for every split.
+    """
+    want = min(cap + 1, _HEAD)
+    kept: list[bytes] = []
+    for piece in pieces:
+        kept.append(piece[:want])
+        want -= len(kept[-1])
+        if want <= 0:
+            break
+    return b"".join(kept)
+
+
 class _Prep:
     """Drops a leading BOM; turns ``\\r\\n`` and ``\\r`` into ``\\n``."""
 
-    __slots__ = ("_bom_seen", "_crlf", "_skip_lf")
+    __slots__ = ("_bom_seen", "_crlf", "_skip_lf", "busy")
 
     def __init__(self, crlf: bool) -> None:
         self._crlf = crlf  # False: leave "\r" alone (JSON Lines splits on "\n" only)
         self._skip_lf = False  # the last chunk ended with "\r": a "\n" next is its pair
         self._bom_seen: bytes | None = b""  # None once the start of input is past
+        #: False when a chunk without "\r" passes unchanged (callers may skip ``feed``).
+        self.busy = True
 
     def feed(self, chunk: bytes) -> bytes:
         if self._bom_seen is not None:
@@ -72,6 +97,7 @@ class _Prep:
             # NOTE: a trailing "\r" may be half of a "\r\n" split across chunks.
             self._skip_lf = chunk[-1] == 0x0D
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        self.busy = self._bom_seen is not None or self._skip_lf
         return chunk
 
     def flush(self) -> bytes:
@@ -122,20 +148,27 @@ class SSEFramer:
 
     def decode(self, chunk: bytes) -> list[Frame]:
         frames: list[Frame] = []
-        chunk = self._prep.feed(chunk)
+        if self._prep.busy or b"\r" in chunk:
+            chunk = self._prep.feed(chunk)
         if not chunk:
             return frames
         if self._discarding:
-            end = chunk.find(b"\n")
-            if end < 0:
+            if b"\n" not in chunk:
                 return frames
             self._discarding = False
-            chunk = chunk[end + 1 :]
+            chunk = chunk[chunk.index(b"\n") + 1 :]
         if self._raw:
+            if b"\n" not in chunk:  # more of a line (small chunks: the usual case)
+                size = self._raw_size + len(chunk)
+                if size <= self._cap:
+                    self._raw.append(chunk)
+                    self._raw_size = size
+                    self._raw_nl = False
+                    return frames
             if b"\n\n" not in chunk and not (self._raw_nl and chunk[:1] == b"\n"):
                 self._hold(chunk, frames)
                 return frames
-            chunk = b"".join(self._raw) + chunk
+            chunk = b"".join([*self._raw, chunk])
             self._raw = []
             self._raw_size = 0
         else:
@@ -202,26 +235,33 @@ class SSEFramer:
         return frames
 
     def _hold(self, piece: bytes, frames: list[Frame]) -> None:
-        self._raw.append(piece)
+        held = self._raw
+        held.append(piece)
         self._raw_size += len(piece)
         self._raw_nl = piece[-1] == 0x0A
-        if self._raw_size > self._cap:
-            # Too much for one event: read its complete lines now, keep at most
-            # the start of the last one.
-            held = b"".join(self._raw)
-            self._raw = []
-            self._raw_size = 0
-            self._raw_nl = False
-            lines = held.split(b"\n")
-            last = lines.pop()
-            for line in lines:
+        if self._raw_size <= self._cap:
+            return
+        # Too much for one event: read its complete lines now, and of a last
+        # line over the cap keep only its start (never more than the cap).
+        self._raw = []
+        self._raw_size = 0
+        self._raw_nl = False
+        cut = len(held) - 1
+        while cut >= 0 and b"\n" not in held[cut]:
+            cut -= 1
+        if cut >= 0:
+            end = held[cut].rindex(b"\n")
+            complete = b"".join([*held[:cut], held[cut][:end]])
+            held = [held[cut][end + 1 :], *held[cut + 1 :]]
+            for line in complete.split(b"\n"):
                 self._line(line, frames)
-            if len(last) > self._cap:
-                self._line(last, frames)
-                self._discarding = True
-            elif last:
-                self._raw = [last]
-                self._raw_size = len(last)
+        size = sum(map(len, held))
+        if size > self._cap:
+            self._line(_head(held, self._cap), frames, over=True)
+            self._discarding = True
+        elif size:
+            self._raw = [b"".join(held)]
+            self._raw_size = size
 
     def _block(self, block: bytes, frames: list[Frame]) -> None:
         """One event's lines, ended by a blank line."""
@@ -248,8 +288,8 @@ class SSEFramer:
             self._line(line, frames)
         self._dispatch(frames)
 
-    def _line(self, line: bytes, frames: list[Frame]) -> None:
-        too_long = len(line) > self._cap
+    def _line(self, line: bytes, frames: list[Frame], over: bool = False) -> None:
+        too_long = over or len(line) > self._cap
         if too_long:
             # However the input is split, at least ``cap + 1`` bytes of a line
             # over the cap are seen: read its field and preview from just those.
@@ -346,7 +386,7 @@ class JSONLinesFramer:
             self._parts.append(rest)
             self._size += len(rest)
             if self._size > self._cap:
-                self._line(b"".join(self._parts), frames)
+                self._line(_head(self._parts, self._cap), frames, over=True)
                 self._parts = []
                 self._size = 0
                 self._discarding = True
@@ -361,8 +401,8 @@ class JSONLinesFramer:
         self._discarding = False
         return frames
 
-    def _line(self, line: bytes, frames: list[Frame]) -> None:
-        if len(line) > self._cap:
+    def _line(self, line: bytes, frames: list[Frame], over: bool = False) -> None:
+        if over or len(line) > self._cap:
             frames.append((None, line[: min(self._cap + 1, _PREVIEW)], True))
             return
         if line[-1:] == b"\r":
@@ -390,15 +430,23 @@ def frame_(
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
             framer = make(max_event_bytes)  # one framer per subscription
+            stopped = False
 
             def on_next(chunk: bytes) -> None:
-                try:
-                    frames = framer.decode(chunk)
-                except Exception as exc:  # a bug, not a stream fault: report it
-                    observer.on_error(exc)
-                    return
-                if frames:
-                    observer.on_next(frames)
+                # A large chunk goes on in pieces, a small one first, so that its
+                # first items reach the subscriber before the rest is read.
+                size = len(chunk)
+                start, end = 0, size if size <= 2 * FIRST_PIECE else FIRST_PIECE
+                while start < size and not stopped:
+                    piece = chunk if start == 0 and end >= size else chunk[start:end]
+                    try:
+                        frames = framer.decode(piece)
+                    except Exception as exc:  # a bug, not a stream fault: report it
+                        observer.on_error(exc)
+                        return
+                    if frames:
+                        observer.on_next(frames)
+                    start, end = end, end + LATER_PIECE
 
             def on_completed() -> None:
                 try:
@@ -410,7 +458,14 @@ def frame_(
                     observer.on_next(frames)
                 observer.on_completed()
 
-            return source.subscribe(on_next, observer.on_error, on_completed, scheduler=scheduler)
+            def stop() -> None:
+                nonlocal stopped
+                stopped = True
+
+            return CompositeDisposable(
+                source.subscribe(on_next, observer.on_error, on_completed, scheduler=scheduler),
+                Disposable(stop),
+            )
 
         return Observable(subscribe)
 
