@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 import msgspec
-from reactivex import Observable, abc
+from reactivex import Observable
 
 from ._errors import decode_error
 from ._events import (
@@ -37,6 +37,7 @@ from ._events import (
 )
 from ._items import Error
 from ._sse import Frame
+from ._stage import batch_stage
 
 DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
 """What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away)."""
@@ -215,29 +216,7 @@ class EventDecoder:
 
 
 def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
-    def _decode(source: Observable[list[Frame]]) -> Observable[list[DecodedEvent | Error]]:
-        def subscribe(
-            observer: abc.ObserverBase[list[DecodedEvent | Error]],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            decoder = EventDecoder()
-
-            def on_next(frames: list[Frame]) -> None:
-                try:
-                    events = decoder.decode(frames)
-                except Exception as exc:  # a bug, not a stream fault: report it
-                    observer.on_error(exc)
-                    return
-                if events:
-                    observer.on_next(events)
-
-            return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return _decode
+    return batch_stage(lambda: EventDecoder().decode)
 
 
 __all__ = ["DecodedEvent", "EventDecoder", "decode_"]

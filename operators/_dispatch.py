@@ -8,7 +8,7 @@ it in the batch is read.
 from collections.abc import Callable
 from typing import TypeAlias
 
-from reactivex import Observable, abc
+from reactivex import Observable
 
 from ._decode import DecodedEvent
 from ._errors import server_error
@@ -48,6 +48,7 @@ from ._items import (
     Usage,
 )
 from ._signals import Terminal
+from ._stage import batch_stage
 
 ToolEvent: TypeAlias = (
     FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
@@ -195,29 +196,7 @@ def _seen(indexes: set[int | None], index: int | None) -> bool:
 
 
 def dispatch_() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]]:
-    def _dispatch(source: Observable[list[DecodedEvent | Error]]) -> Observable[list[Dispatched]]:
-        def subscribe(
-            observer: abc.ObserverBase[list[Dispatched]],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            dispatcher = Dispatcher()
-
-            def on_next(events: list[DecodedEvent | Error]) -> None:
-                try:
-                    items = dispatcher.dispatch(events)
-                except Exception as exc:  # a bug, not a stream fault: report it
-                    observer.on_error(exc)
-                    return
-                if items:
-                    observer.on_next(items)
-
-            return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return _dispatch
+    return batch_stage(lambda: Dispatcher().dispatch)
 
 
 __all__ = [

@@ -8,7 +8,7 @@ give every event of one item a new item id, the index never changes. ``id``,
 from collections.abc import Callable
 from typing import TypeAlias
 
-from reactivex import Observable, abc
+from reactivex import Observable
 
 from ._dispatch import Dispatched
 from ._errors import decode_error
@@ -21,6 +21,7 @@ from ._events import (
 )
 from ._items import Item, ToolRequestArg, ToolRequestComplete, ToolRequestStart
 from ._signals import OpenCall, Terminal
+from ._stage import batch_stage
 
 #: Default cap on one tool call's input (SPEC §5).
 DEFAULT_MAX_TOOL_INPUT_BYTES = 16 * 1024 * 1024
@@ -157,30 +158,7 @@ def collect_tools_(
 ) -> Callable[[Observable[list[Dispatched]]], Observable[list[Collected]]]:
     if max_input_bytes < 0:
         raise ValueError("max_input_bytes must not be negative")
-
-    def _collect_tools(source: Observable[list[Dispatched]]) -> Observable[list[Collected]]:
-        def subscribe(
-            observer: abc.ObserverBase[list[Collected]],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            collector = ToolCollector(max_input_bytes)
-
-            def on_next(batch: list[Dispatched]) -> None:
-                try:
-                    items = collector.collect(batch)
-                except Exception as exc:  # a bug, not a stream fault: report it
-                    observer.on_error(exc)
-                    return
-                if items:
-                    observer.on_next(items)
-
-            return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return _collect_tools
+    return batch_stage(lambda: ToolCollector(max_input_bytes).collect)
 
 
 __all__ = ["DEFAULT_MAX_TOOL_INPUT_BYTES", "Collected", "ToolCollector", "collect_tools_"]

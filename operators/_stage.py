@@ -1,0 +1,46 @@
+"""The shape the inner stages share: one object per subscription, one list in, one list out."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from reactivex import Observable, abc
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def batch_stage(
+    make: Callable[[], Callable[[list[_In]], list[_Out]]],
+) -> Callable[[Observable[list[_In]]], Observable[list[_Out]]]:
+    """An operator that passes each list through ``make()``'s function, made per subscription.
+
+    Empty results are not passed on. The function raising is a bug, not a
+    stream fault: it goes to ``on_error`` (``finalize`` turns it into an item).
+    """
+
+    def _stage(source: Observable[list[_In]]) -> Observable[list[_Out]]:
+        def subscribe(
+            observer: abc.ObserverBase[list[_Out]],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            step = make()  # the state lives here: one per subscription
+
+            def on_next(batch: list[_In]) -> None:
+                try:
+                    out = step(batch)
+                except Exception as exc:
+                    observer.on_error(exc)
+                    return
+                if out:
+                    observer.on_next(out)
+
+            return source.subscribe(
+                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return _stage
+
+
+__all__ = ["batch_stage"]
