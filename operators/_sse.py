@@ -30,7 +30,7 @@ _PREVIEW = 256
 #: A chunk larger than twice this is framed in pieces: this much first, then
 #: ``LATER_PIECE`` at a time (latency of the first item versus cost per batch).
 FIRST_PIECE = 4 * 1024
-LATER_PIECE = 32 * 1024
+LATER_PIECE = 64 * 1024
 #: How much of a line over the cap is read (its field name and preview).
 _HEAD = 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)

@@ -41,6 +41,7 @@ from .items import (
     ToolRequestStart,
     Usage,
 )
+from .retry import retry_responses
 from .sinks import JsonLinesSink, MetricsSink, TerminalView, encode_line
 from .sources import from_async_iterable, from_bytes, from_chunks, from_file
 
@@ -85,4 +86,5 @@ __all__ = [
     "raise_errors",
     "redact",
     "responses",
+    "retry_responses",
 ]

@@ -219,6 +219,7 @@ def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             base_url=args.base_url,
             idle_timeout=args.idle_timeout,
             connect_timeout=args.connect_timeout,
+            allow_insecure_key=args.allow_insecure_key,
         )
         out: abc.ObserverBase[Item] = (
             JsonLinesSink(sys.stdout.buffer) if args.jsonl else TerminalView(sys.stdout)
@@ -360,6 +361,14 @@ def add_commands(commands: Any) -> None:
         "--reasoning-summary", metavar="S", help="reasoning summary (auto, concise, detailed)"
     )
     stream.add_argument("--log", metavar="PATH", help="also write the items to a JSON Lines file")
+    stream.add_argument(
+        "--allow-insecure-key",
+        action="store_true",
+        help=(
+            "send the API key even over plain http:// to a host that is not this machine "
+            "(refused by default: the key would travel in clear text)"
+        ),
+    )
     stream.set_defaults(run=_stream)
 
     serve = commands.add_parser(

@@ -15,6 +15,7 @@ of the typed exceptions of ``operators`` (``finalize`` turns it into the
     HTTP 429                                RateLimited         rate_limited
     HTTP 5xx                                ServerError         server_error
     other non-2xx, 2xx not an event stream  HTTPStatusError     http_error
+    a key bound for plain HTTP, not local   InsecureKeyRefused  http_error (nothing sent)
     no bytes for ``idle_timeout`` seconds   StreamTimeout       timeout
     connection lost mid-stream              StreamInterrupted   stream_interrupted
 
@@ -22,10 +23,26 @@ Disposing the subscription cancels the request and closes the connection at
 once. The API key (an argument, else ``OPENAI_API_KEY``) is sent as a bearer
 token and nowhere else: messages forwarded from the server have it replaced
 by ``[redacted]``, and nothing here shows it in a ``repr``.
+
+The key travels only over TLS, or to this machine: with a key, a base URL
+that is not ``https://`` is refused before anything is sent unless its host
+is a loopback one (``localhost``, ``127.0.0.0/8``, ``::1``) or the caller
+passes ``allow_insecure_key=True`` (the CLI's ``--allow-insecure-key``). The
+refusal is an ``InsecureKeyRefused`` (an ``HTTPStatusError``: kind
+``http_error``, ``status`` null, not retryable — the request itself is wrong,
+no connection was tried, so ``connect_error`` would mislead a retry loop).
+Sending the request without the key instead would fail later with a 401 at
+best, after the prompt went out in clear text; refusing says why at once.
+
+TLS certificates are always verified: this module never passes
+``ssl=False``. A caller who needs another trust store or no verification
+(a test server with a self-signed certificate) brings a ``session`` whose
+connector says so, e.g. ``aiohttp.TCPConnector(ssl=context)``.
 """
 
 import asyncio
 import email.utils
+import ipaddress
 import json
 import os
 import time
@@ -34,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import yarl
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
@@ -59,6 +77,38 @@ API_KEY_ENV = "OPENAI_API_KEY"
 
 #: How much of an error response's body is read to find its ``error`` object.
 _MAX_ERROR_BODY = 64 * 1024
+
+
+class InsecureKeyRefused(HTTPStatusError):
+    """An API key would have gone in clear text to another machine; nothing was sent.
+
+    Kind ``http_error``, ``status`` ``None``, not retryable: retrying cannot
+    help, the base URL (or ``allow_insecure_key=True``) must change.
+    """
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Whether ``host`` names this machine: ``localhost``, ``127.0.0.0/8`` or ``::1``."""
+    if not host:
+        return False
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def key_may_travel_to(url: str) -> bool:
+    """Whether a bearer key may be sent to ``url``: over ``https``, or to a loopback host."""
+    try:
+        parsed = yarl.URL(url)
+    except (TypeError, ValueError):
+        return False
+    if parsed.scheme.lower() == "https":
+        return True
+    return is_loopback_host(parsed.raw_host)
 
 
 @dataclass(frozen=True)
@@ -247,6 +297,14 @@ def _map_failure(
     return None
 
 
+def _without_credentials(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages."""
+    try:
+        return str(yarl.URL(url).with_user(None))
+    except (TypeError, ValueError):
+        return "the base URL"
+
+
 def _timeout(idle_timeout: float, connect_timeout: float) -> aiohttp.ClientTimeout:
     # No cap on the whole call: a long generation is fine as long as bytes keep coming.
     return aiohttp.ClientTimeout(
@@ -268,6 +326,7 @@ def http_source(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     headers: Mapping[str, str] | None = None,
     flow: FlowControl | None = None,
+    allow_insecure_key: bool = False,
 ) -> Observable[bytes]:
     """The body of ``POST {base_url}/responses`` as it arrives: a cold ``Observable[bytes]``.
 
@@ -283,6 +342,13 @@ def http_source(
     each subscription opens a session and always closes it. With ``flow``,
     the next chunk is not read while a consumer has paused it (see
     ``pipeline.flow``); that wait does not count toward ``idle_timeout``.
+
+    With a key, a base URL that is neither ``https://`` nor a loopback host is
+    refused: every subscription gets ``on_error(InsecureKeyRefused(...))``
+    (kind ``http_error``, ``status`` ``None``, not retryable) and no
+    connection is made, unless ``allow_insecure_key=True``. Without a key
+    nothing is secret and any URL is used. TLS is always verified (see the
+    module docstring for bringing a session that does otherwise).
     """
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
@@ -292,6 +358,14 @@ def http_source(
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     key = resolve_api_key(api_key)
     secrets = (key,) if key else ()
+    refused: str | None = None
+    if key and not allow_insecure_key and not key_may_travel_to(url):
+        shown = redact(_without_credentials(url), secrets)
+        refused = (
+            f"refusing to send the API key in clear text to {shown}: use an https:// "
+            "base URL, a loopback host, or allow_insecure_key=True "
+            "(--allow-insecure-key) if the network is trusted"
+        )
     request_headers = {
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
@@ -309,6 +383,9 @@ def http_source(
             raise RuntimeError(
                 "http_source needs a running asyncio event loop: subscribe from a coroutine"
             ) from None
+        if refused is not None:  # nothing is sent, not even the connection made
+            observer.on_error(InsecureKeyRefused(refused, status=None, retryable=False))
+            return Disposable()
         disposed = False
         cancellable = True  # False once reading is over and only clean-up is left
 
@@ -420,11 +497,14 @@ def stream_responses(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     headers: Mapping[str, str] | None = None,
     flow: FlowControl | None = None,
+    allow_insecure_key: bool = False,
 ) -> Observable[Item]:
     """The items of a streamed response: ``responses(http_source(...))``, key redacted.
 
     Every subscription sends its own request and gets ``start`` … ``done``;
-    failures, HTTP ones included, are ``error`` items (SPEC §4).
+    failures, HTTP ones included, are ``error`` items (SPEC §4). A key bound
+    for a plain-HTTP host other than a loopback one is refused (one
+    ``http_error`` item, nothing sent) unless ``allow_insecure_key=True``.
     """
     key = resolve_api_key(api_key)
     source = http_source(
@@ -436,6 +516,7 @@ def stream_responses(
         connect_timeout=connect_timeout,
         headers=headers,
         flow=flow,
+        allow_insecure_key=allow_insecure_key,
     )
     return responses(source, secrets=(key,) if key else ())
 
@@ -446,8 +527,11 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "FunctionTool",
+    "InsecureKeyRefused",
     "build_request",
     "http_source",
+    "is_loopback_host",
+    "key_may_travel_to",
     "parse_retry_after",
     "resolve_api_key",
     "status_error",
