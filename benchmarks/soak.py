@@ -46,7 +46,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -118,10 +118,9 @@ def open_fds() -> list[str]:
     """What each of this process's file descriptors points at (``/proc/self/fd``)."""
     targets = []
     for name in os.listdir("/proc/self/fd"):
-        try:
+        # The descriptor of the listing itself is closed by now: skip it.
+        with suppress(OSError):
             targets.append(os.readlink(f"/proc/self/fd/{name}"))
-        except OSError:  # the descriptor of the listing itself, closed by now
-            pass
     return targets
 
 
@@ -140,6 +139,13 @@ def rss_bytes() -> int:
 
 def other_tasks() -> set[asyncio.Task[Any]]:
     return {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+
+
+@dataclass
+class Baseline:
+    fds: int
+    sockets: int
+    tasks: int
 
 
 class Watch:
@@ -466,13 +472,6 @@ async def one_round(sizes: Sizes, seed: int, expected: Sequence[Item]) -> RoundR
     return report
 
 
-@dataclass
-class Baseline:
-    fds: int
-    sockets: int
-    tasks: int
-
-
 def baseline() -> Baseline:
     gc.collect()
     return Baseline(len(open_fds()), open_sockets(), len(other_tasks()))
@@ -501,6 +500,9 @@ async def leaks_since(start: Baseline, timeout: float = 10.0) -> list[str]:
 class SoakReport:
     rounds: list[RoundReport]
     leaks: list[str]
+    #: File descriptors, sockets and other tasks before the first round and after the last.
+    before: Baseline
+    after: Baseline
 
     @property
     def rss_growth(self) -> int:
@@ -527,7 +529,7 @@ async def soak(sizes: Sizes, rounds: int = 3, seed: int = 1) -> SoakReport:
             watch.problems.clear()
             report.rss = rss_bytes()
             reports.append(report)
-    return SoakReport(reports, leaks)
+    return SoakReport(reports, leaks, start, baseline())
 
 
 def print_report(sizes: Sizes, report: SoakReport) -> bool:
@@ -555,6 +557,11 @@ def print_report(sizes: Sizes, report: SoakReport) -> bool:
     print(f"  wrong items: {len(problems)}")
     for problem in problems[:20]:
         print(f"    {problem}")
+    before, after = report.before, report.after
+    print(
+        f"  before -> after: {before.fds} -> {after.fds} file descriptors, "
+        f"{before.sockets} -> {after.sockets} sockets, {before.tasks} -> {after.tasks} other tasks"
+    )
     print(f"  leaks found: {len(report.leaks)} (fds, sockets, tasks, warnings, loop errors)")
     for leak in report.leaks[:20]:
         print(f"    {leak}")

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 
+import msgspec
 from reactivex import Observable, abc
 
 from operators import (
@@ -35,16 +36,10 @@ def _redact_errors(secrets: tuple[str, ...]) -> Callable[[Observable[Item]], Obs
         ) -> abc.DisposableBase:
             def on_next(item: Item) -> None:
                 if type(item) is Error:
-                    clean = redact(item.message, secrets)
-                    if clean != item.message:
-                        item = Error(
-                            kind=item.kind,
-                            code=item.code,
-                            message=clean,
-                            status=item.status,
-                            retryable=item.retryable,
-                            retry_after=item.retry_after,
-                        )
+                    message = redact(item.message, secrets)
+                    code = None if item.code is None else redact(item.code, secrets)
+                    if message != item.message or code != item.code:
+                        item = msgspec.structs.replace(item, message=message, code=code)
                 observer.on_next(item)
 
             return source.subscribe(

@@ -242,6 +242,8 @@ def status_error(
     if retry_after is None:
         retry_after = retry_after_from_message(text)
     fatal = is_fatal(code, error_type)
+    if code is not None:  # a server that echoes the key may do it in its code too
+        code = redact(code, secrets)
     if status == 429:
         return RateLimited(
             text, code=code, status=status, retryable=not fatal, retry_after=retry_after
@@ -347,8 +349,9 @@ def http_source(
     refused: every subscription gets ``on_error(InsecureKeyRefused(...))``
     (kind ``http_error``, ``status`` ``None``, not retryable) and no
     connection is made, unless ``allow_insecure_key=True``. Without a key
-    nothing is secret and any URL is used. TLS is always verified (see the
-    module docstring for bringing a session that does otherwise).
+    nothing is secret and any URL is used (an ``Authorization`` the caller
+    puts in ``headers`` is the caller's to guard). TLS is always verified (see
+    the module docstring for bringing a session that does otherwise).
     """
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")

@@ -1,0 +1,161 @@
+"""Bounded memory under hostile input: small caps, inputs many times larger, tracemalloc peaks.
+
+Each input is built 64 KiB chunk by chunk and never held whole; the peak is
+what the chain allocated while it ran (``tracemalloc``). With a cap of 1 MiB
+and inputs of 8-32 MiB, "within a small multiple of the cap, whatever the
+input's size" is what is asserted. The full-size figures (the default caps,
+a 160 MiB event, a million events, 50 MB of tool arguments, peak RSS of the
+CLI) come from ``python -m benchmarks.hostile_memory``.
+"""
+
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+
+from benchmarks.hostile_memory import (
+    CHUNK,
+    CREATED,
+    OK_DELTA,
+    PIECE_TEXT,
+    Summary,
+    big_event,
+    endless_line,
+    huge_tool_call,
+    kept_arguments_hash,
+    run_traced,
+    tiny_events,
+)
+from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
+from pipeline import Done, ToolCall
+
+MIB = 1024 * 1024
+CAP = 1 * MIB
+
+
+def kinds(summary: Summary) -> list[str]:
+    return [error.kind for error in summary.errors]
+
+
+def the_call(summary: Summary) -> ToolCall:
+    assert summary.starts == 1
+    (complete,) = summary.calls
+    return complete.tool_call
+
+
+def test_the_documented_default_caps() -> None:
+    assert DEFAULT_MAX_EVENT_BYTES == 128 * MIB
+    assert DEFAULT_MAX_TOOL_INPUT_BYTES == 16 * MIB
+
+
+@pytest.mark.parametrize("size", [8 * MIB, 32 * MIB])
+def test_an_event_over_the_cap_is_one_decode_error_and_costs_about_the_cap(size: int) -> None:
+    summary, peak = run_traced(big_event(size), max_event_bytes=CAP)
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error"]
+    assert "larger than the size cap" in summary.errors[0].message
+    assert len(summary.errors[0].message) < 1000  # a preview, not the event
+    assert summary.text_chars == len("ok")  # the event after it is read as usual
+    assert summary.last == Done(stop_reason="end_turn")
+    assert peak <= 1.5 * CAP, f"{peak / MIB:.2f} MiB for a {size // MIB} MiB event"
+
+
+def test_the_cost_of_an_event_over_the_cap_does_not_grow_with_its_size() -> None:
+    _, small = run_traced(big_event(4 * MIB), max_event_bytes=CAP)
+    _, large = run_traced(big_event(32 * MIB), max_event_bytes=CAP)
+    assert large <= small + 256 * 1024, (small, large)
+
+
+def test_a_line_without_end_is_one_decode_error_then_the_interruption() -> None:
+    summary, peak = run_traced(endless_line(32 * MIB), max_event_bytes=CAP)
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error", "stream_interrupted"]
+    assert summary.last == Done(stop_reason=None)
+    assert peak <= 1.5 * CAP, f"{peak / MIB:.2f} MiB"
+
+
+def test_an_endless_comment_line_is_dropped_silently_within_the_cap() -> None:
+    block = b"c" * CHUNK
+
+    def chunks() -> Iterator[bytes]:
+        yield CREATED
+        yield b": "
+        for _ in range(32 * MIB // CHUNK):
+            yield block
+        yield b"\n\n"
+        yield OK_DELTA
+
+    summary, peak = run_traced(chunks, max_event_bytes=CAP)
+    summary.check_frame()
+    assert kinds(summary) == ["stream_interrupted"]  # no terminal event; nothing for the comment
+    assert summary.text_chars == len("ok")
+    assert peak <= 1.5 * CAP, f"{peak / MIB:.2f} MiB"
+
+
+def test_many_tiny_events_cost_no_more_than_a_few() -> None:
+    few, few_peak = run_traced(tiny_events(10_000))
+    many, many_peak = run_traced(tiny_events(100_000))
+    for summary, count in ((few, 10_000), (many, 100_000)):
+        summary.check_frame()
+        assert summary.types.get("Text") == count
+        assert summary.errors == []
+        assert summary.last == Done(stop_reason="end_turn")
+    assert many_peak <= MIB, f"{many_peak / MIB:.2f} MiB"
+    assert many_peak <= few_peak + 256 * 1024, (few_peak, many_peak)
+
+
+@pytest.mark.parametrize(("size", "cap"), [(8 * MIB, CAP), (32 * MIB, CAP), (3 * MIB, 2 * MIB)])
+def test_a_tool_call_past_the_cap_keeps_its_first_pieces_and_is_partial(
+    size: int, cap: int
+) -> None:
+    summary, peak = run_traced(huge_tool_call(size), max_tool_input_bytes=cap)
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error"]
+    assert "cap" in summary.errors[0].message
+    call = the_call(summary)
+    assert call.partial is True
+    kept, digest = kept_arguments_hash(size, cap)
+    assert len(call.arguments) == summary.arg_bytes == kept
+    assert cap - CHUNK < kept <= cap
+    assert summary.arg_hash.hexdigest() == digest  # the pieces are the first ones, in order
+    assert summary.last == Done(stop_reason="end_turn")
+    # The kept pieces, and one copy of them in the completed call.
+    assert peak <= 2 * cap + 512 * 1024, f"{peak / MIB:.2f} MiB"
+
+
+def test_a_tool_call_past_the_default_cap_keeps_16_mib() -> None:
+    size = DEFAULT_MAX_TOOL_INPUT_BYTES + 4 * MIB
+    summary, peak = run_traced(huge_tool_call(size))
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error"]
+    call = the_call(summary)
+    assert call.partial is True
+    kept, digest = kept_arguments_hash(size, DEFAULT_MAX_TOOL_INPUT_BYTES)
+    assert kept == DEFAULT_MAX_TOOL_INPUT_BYTES == len(call.arguments) == summary.arg_bytes
+    assert summary.arg_hash.hexdigest() == digest
+    assert peak <= 2 * DEFAULT_MAX_TOOL_INPUT_BYTES + MIB, f"{peak / MIB:.2f} MiB"
+
+
+def test_a_tool_call_within_the_cap_is_whole_and_not_partial() -> None:
+    size = CAP // 2
+    arguments = PIECE_TEXT * (size // CHUNK)
+    done = msgspec.json.encode(
+        {"type": "response.function_call_arguments.done", "output_index": 0, "arguments": arguments}
+    )
+    calls = huge_tool_call(size)
+
+    def chunks() -> Iterator[bytes]:
+        *head, completed = calls()
+        yield from head
+        yield b"data: " + done + b"\n\n"
+        yield completed
+
+    summary, _ = run_traced(chunks, max_tool_input_bytes=CAP)
+    summary.check_frame()
+    assert summary.errors == []
+    call = the_call(summary)
+    assert call.partial is False
+    kept, digest = kept_arguments_hash(size, CAP)
+    assert call.arguments == arguments
+    assert len(call.arguments) == kept == size
+    assert summary.arg_hash.hexdigest() == digest
