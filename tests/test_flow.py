@@ -103,8 +103,16 @@ def _long_stream(deltas: int) -> bytes:
     return sse([*(text_delta(f"token {index} ") for index in range(deltas)), completed()])
 
 
-async def _most_ahead(flow: FlowControl | None, max_items: int | None) -> tuple[int, int]:
-    """Stream a long answer from the replay server to a slow consumer: (items, most buffered)."""
+async def _most_ahead(
+    flow: FlowControl | None, max_items: int | None, deltas: int = 3000
+) -> tuple[int, int, int]:
+    """Stream a long answer from the replay server to a slow consumer.
+
+    Returns the items, the most ever buffered, and the peak memory traced
+    while streaming (the server and the recording are set up before tracing).
+    """
+    import tracemalloc
+
     from reactivex import operators as ops
 
     from pipeline.http import stream_responses
@@ -118,21 +126,36 @@ async def _most_ahead(flow: FlowControl | None, max_items: int | None) -> tuple[
         nonlocal pushed
         pushed += 1
 
-    async with ReplayServer([_long_stream(3000)], events_per_second=None) as server:
-        items = stream_responses({"model": "m"}, base_url=server.base_url, flow=flow)
-        async for _ in iterate(items.pipe(ops.do_action(count)), max_items=max_items, flow=flow):
-            consumed += 1
-            most = max(most, pushed - consumed)
-            if consumed % 50 == 0:
-                await asyncio.sleep(0.002)  # a consumer slower than loopback
-    return consumed, most
+    async with ReplayServer([_long_stream(deltas)], events_per_second=None) as server:
+        tracemalloc.start()
+        try:
+            items = stream_responses({"model": "m"}, base_url=server.base_url, flow=flow)
+            stream = iterate(items.pipe(ops.do_action(count)), max_items=max_items, flow=flow)
+            async for _ in stream:
+                consumed += 1
+                most = max(most, pushed - consumed)
+                if consumed % 50 == 0:
+                    await asyncio.sleep(0.002)  # a consumer slower than loopback
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    return consumed, most, peak
 
 
 @pytest.mark.asyncio
 async def test_slow_consumer_pauses_the_http_source() -> None:
-    unbounded_items, unbounded_most = await _most_ahead(None, None)
-    bounded_items, bounded_most = await _most_ahead(FlowControl(), 64)
+    unbounded_items, unbounded_most, _ = await _most_ahead(None, None)
+    bounded_items, bounded_most, _ = await _most_ahead(FlowControl(), 64)
 
     assert bounded_items == unbounded_items == 3000 + 2  # start and done too
     assert unbounded_most > 1000  # without flow control the whole answer piles up
     assert bounded_most < 64 + 400  # the bound plus at most one bounded read's items
+
+
+@pytest.mark.asyncio
+async def test_slow_consumer_with_flow_control_holds_far_less_memory() -> None:
+    unbounded_items, _, unbounded_peak = await _most_ahead(None, None, deltas=20_000)
+    bounded_items, _, bounded_peak = await _most_ahead(FlowControl(), 64, deltas=20_000)
+
+    assert unbounded_items == bounded_items == 20_000 + 2
+    assert bounded_peak * 2 < unbounded_peak  # unbounded, most of the answer piles up
