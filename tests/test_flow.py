@@ -159,3 +159,25 @@ async def test_slow_consumer_with_flow_control_holds_far_less_memory() -> None:
 
     assert unbounded_items == bounded_items == 20_000 + 2
     assert bounded_peak * 2 < unbounded_peak  # unbounded, most of the answer piles up
+
+
+@pytest.mark.asyncio
+async def test_waiting_on_a_paused_consumer_does_not_count_toward_the_idle_timeout() -> None:
+    from pipeline import Error
+    from pipeline.http import stream_responses
+    from pipeline.server import ReplayServer
+
+    flow = FlowControl()
+    seen: list[object] = []
+    async with ReplayServer([_long_stream(2000)], events_per_second=None) as server:
+        items = stream_responses(
+            {"model": "m"}, base_url=server.base_url, flow=flow, idle_timeout=0.3
+        )
+        async for item in iterate(items, max_items=16, flow=flow):
+            seen.append(item)
+            if len(seen) == 20:
+                assert flow.paused  # the source is waiting on us
+                await asyncio.sleep(1.0)  # paused for over three idle timeouts
+
+    assert not [item for item in seen if isinstance(item, Error)]
+    assert len(seen) == 2000 + 2
