@@ -67,17 +67,8 @@ class ToolCollector:
                 append(event)  # type: ignore[arg-type]
             elif type(event) is FunctionArgsDelta or type(event) is CustomInputDelta:
                 call = pending.get(event.output_index)
-                piece = event.delta
-                if call is None or not piece:
-                    continue
-                if not call.capped:
-                    size = call.size + (len(piece) if piece.isascii() else _utf8_len(piece))
-                    if size <= self._cap:  # the usual case, inline
-                        call.size = size
-                        call.parts.append(piece)
-                        append(ToolRequestArg(call.id, piece))
-                        continue
-                self._append(call, piece, out)
+                if call is not None and event.delta:
+                    self._append(call, event.delta, out)
             elif type(event) is FunctionArgsDone:
                 self._complete(event.output_index, event.arguments, out)
             elif type(event) is CustomInputDone:
