@@ -79,10 +79,17 @@ def _label(name: bytes | None, data: bytes) -> str:
     try:
         return f"event {TYPED_DECODER.decode(data).type!r}"
     except Exception:  # the whole may not parse, but a leading "type" can still be read
-        end = data.find(b'"', len(_PREFIX))
-        if data.startswith(_PREFIX) and end > 0 and b"\\" not in data[:end]:
-            return f"event {data[len(_PREFIX) : end].decode('utf-8', 'replace')!r}"
-        return "unknown event"
+        kind = _leading_type(data)
+        return "unknown event" if kind is None else f"event {kind.decode('utf-8', 'replace')!r}"
+
+
+def _leading_type(data: bytes) -> bytes | None:
+    """The ``type`` of ``{"type":"…"`` at the very start, if it is written plainly (no escapes)."""
+    if not data.startswith(_PREFIX):
+        return None
+    end = data.find(b'"', len(_PREFIX))
+    kind = data[len(_PREFIX) : end]
+    return kind if end > 0 and b"\\" not in kind else None
 
 
 def _error(name: bytes | None, data: bytes, why: str) -> Error:
@@ -181,14 +188,12 @@ class EventDecoder:
                     event = route[2].decode(data)
                 elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
                     continue  # named, and its JSON type agrees: a type we do not read
-                elif data.startswith(_PREFIX):
-                    end = data.find(b'"', 9)
-                    decoder = by_type.get(data[9:end])
-                    if decoder is None and end > 0 and b"\\" not in data[9:end]:
+                else:
+                    kind = _leading_type(data)
+                    decoder = by_type.get(kind) if kind is not None else None
+                    if kind is not None and decoder is None:
                         continue  # an unknown type: not decoded further
                     event = (decoder or EVENT_DECODER).decode(data)
-                else:
-                    event = EVENT_DECODER.decode(data)
                 if type(event) in _SPECIAL:
                     if type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event)
