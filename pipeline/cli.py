@@ -71,11 +71,6 @@ def _quiet_broken_pipe() -> NoReturn:
     sys.exit(0)
 
 
-def run_items(items: Observable[Item], sink: abc.ObserverBase[Item]) -> None:
-    """Subscribe ``sink`` and let a synchronous stream run to its end."""
-    items.subscribe(sink)
-
-
 def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     file = _open_input(parser, args.file)
     out = sys.stdout
@@ -102,7 +97,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         max_tool_input_bytes=args.max_tool_input_bytes,
     )
     try:
-        run_items(items, sink)
+        items.subscribe(sink)  # a synchronous source: runs to its end here
         flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
