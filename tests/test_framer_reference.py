@@ -141,6 +141,46 @@ def streams(draw: st.DrawFn) -> tuple[bytes, list[int]]:
     return stream, cuts
 
 
+#: Whole events as servers send them, in runs of one shape ...
+NAMED = [
+    b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta"}\n\n',
+    b'event: response.output_text.delta\ndata: {"delta":"h\xc3\xa9"}\n\n',
+    b"event: x\ndata: [DONE]\n\n",
+    b"event: x\ndata: \n\n",
+]
+UNNAMED = [b'data: {"type":"response.created"}\n\n', b"data: [DONE]\n\n", b"data: 1\n\n"]
+#: ... and odd ones that break a run.
+ODD = [
+    b"event: x\ndata: 1\ndata: 2\n\n",
+    b"event: x\n\n",
+    b"id: 1\ndata: 2\n\n",
+    b"data: 3\nid: 1\n\n",
+    b"event: y\nid: 4567890\n\n",
+    b"event: x\ndata: 1\nid: 2\nevent: y\ndata: 3\n\n",
+    b": keep-alive\n\n",
+    b"retry: 1000\n\n",
+    b"\n",
+    b"data: " + b"y" * 50 + b"\n\n",
+    *NAMED[:1],
+    *UNNAMED[:1],
+]
+
+
+@st.composite
+def runs_of_events(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    """Runs of the usual shapes with a few odd events: what the framer reads a run at a time."""
+    events = draw(st.lists(st.sampled_from(draw(st.sampled_from([NAMED, UNNAMED]))), max_size=30))
+    for odd in draw(st.lists(st.sampled_from(ODD), max_size=3)):
+        events.insert(draw(st.integers(0, len(events))), odd)
+    stream = b"".join(events)
+    if draw(st.booleans()):
+        stream = stream[: draw(st.integers(0, len(stream)))]
+    if draw(st.integers(0, 4)) == 0:
+        stream = stream.replace(b"\n", b"\r\n")
+    cuts = draw(st.lists(st.integers(0, len(stream)), max_size=4))
+    return stream, cuts
+
+
 CAPS = st.sampled_from([4, 16, 40, 64, 1 << 20])
 
 
@@ -165,3 +205,14 @@ def test_jsonl_framer_matches_the_whole_input_reading(
     stream, cuts = case
 
     assert incremental(JSONLinesFramer(cap), stream, cuts) == reference_jsonl(stream, cap)
+
+
+@settings(max_examples=400, deadline=None)
+@given(runs_of_events(), st.sampled_from([16, 64, 200, 1 << 20]))
+@example((b"event: a\ndata: {}\n\nevent: b\ndata: {}\n\nid: 1\ndata: 2\n\n", []), 1 << 20)
+def test_sse_framer_reads_runs_of_usual_events_like_the_whole_input_reading(
+    case: tuple[bytes, list[int]], cap: int
+) -> None:
+    stream, cuts = case
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
