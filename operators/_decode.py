@@ -174,9 +174,11 @@ class EventDecoder:
         out: list[DecodedEvent | Error] = []
         if self.ended:
             return out
+        append = out.append
         by_type = DECODER_BY_TYPE
         routes = _ROUTES
         unknown = _UNKNOWN_PREFIXES
+        special = _SPECIAL
         for name, data, oversized in frames:
             if oversized:
                 out.append(_error(name, data, "the event is larger than the size cap; skipped"))
@@ -194,7 +196,7 @@ class EventDecoder:
                     if kind is not None and decoder is None:
                         continue  # an unknown type: not decoded further
                     event = (decoder or EVENT_DECODER).decode(data)
-                if type(event) in _SPECIAL:
+                if type(event) in special:
                     if type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event)
                         if normalized is not None:
@@ -216,7 +218,7 @@ class EventDecoder:
             except _DECODE_FAILURES as exc:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
-            out.append(event)
+            append(event)
         return out
 
 

@@ -31,6 +31,9 @@ _PREVIEW = 256
 #: ``LATER_PIECE`` at a time (latency of the first item versus cost per batch).
 FIRST_PIECE = 4 * 1024
 LATER_PIECE = 64 * 1024
+#: Whole events shorter than this together are read block by block: for a
+#: few events, reading their lines costs more than it saves.
+_SHORT_BODY = 1024
 #: How much of a line over the cap is read (its field name and preview).
 _HEAD = 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)
@@ -157,6 +160,7 @@ class SSEFramer:
                 return frames
             self._discarding = False
             chunk = chunk[chunk.index(b"\n") + 1 :]
+        # ``first`` and ``last``: where the first and the last blank line start.
         if self._raw:
             if 0x0A not in chunk:  # more of a line (small chunks: the usual case)
                 size = self._raw_size + len(chunk)
@@ -165,24 +169,34 @@ class SSEFramer:
                     self._raw_size = size
                     self._raw_nl = False
                     return frames
-            if chunk.find(b"\n\n") < 0 and not (self._raw_nl and chunk[:1] == b"\n"):
+            first = last = chunk.find(b"\n\n")
+            if first >= 0:
+                last = chunk.rfind(b"\n\n")
+            if self._raw_nl and chunk[:1] == b"\n":
+                first = -1  # the held bytes end a line, and this chunk starts with a blank one
+                last = max(last, first)
+            elif first < 0:
                 self._hold(chunk, frames)
                 return frames
-            chunk = b"".join([*self._raw, chunk])
+            # Held bytes have no blank line: the first one is in or at the chunk.
+            held = self._raw_size
+            chunk = self._raw[0] + chunk if len(self._raw) == 1 else b"".join([*self._raw, chunk])
+            first += held
+            last += held
             self._raw = []
             self._raw_size = 0
         else:
             while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
                 self._dispatch(frames)
                 chunk = chunk[1:]
-            if chunk.find(b"\n\n") < 0:
+            first = chunk.find(b"\n\n")
+            if first < 0:
                 if chunk:
                     self._hold(chunk, frames)
                 return frames
+            last = chunk.rfind(b"\n\n")
         # The first event may continue one read line by line; after it, every
         # event starts afresh.
-        first = chunk.find(b"\n\n")
-        last = chunk.rfind(b"\n\n")
         self._block(chunk[:first], frames)
         if last > first + 1:
             self._events(chunk[first + 2 : last], frames)
@@ -196,7 +210,7 @@ class SSEFramer:
         # NOTE: slices, partition and ``int in bytes``, not startswith, find or
         # ``bytes in bytes``: on CPython 3.11 those parse their arguments the slow
         # way (``bytes in bytes`` even raises and clears an error first).
-        if len(body) <= self._cap:
+        if _SHORT_BODY < len(body) <= self._cap:
             # The usual shape, a run of "event: …" + "data: …" (or "data: …"
             # alone): split into lines (a one-byte split is the fastest) and read
             # every third (second) line, falling back at the first odd one.
@@ -225,25 +239,7 @@ class SSEFramer:
                         else:
                             return
                     del frames[mark:]  # an odd event: read them all the general way
-        cap = self._cap
         for block in body.split(b"\n\n"):
-            if len(block) <= cap:
-                head, newline, rest_of_block = block.partition(b"\n")
-                if newline:
-                    if (
-                        head[:7] == b"event: "
-                        and rest_of_block[:6] == b"data: "
-                        and 0x0A not in rest_of_block
-                    ):
-                        data = rest_of_block[6:]
-                        if data[:1] == b"{" or _accept(data):
-                            frames.append((head[7:], data, False))
-                        continue
-                elif head[:6] == b"data: ":
-                    data = head[6:]
-                    if data[:1] == b"{" or _accept(data):
-                        frames.append((None, data, False))
-                    continue
             self._block(block, frames)
 
     def flush(self) -> list[Frame]:
@@ -301,24 +297,22 @@ class SSEFramer:
     def _block(self, block: bytes, frames: list[Frame]) -> None:
         """One event's lines, ended by a blank line."""
         if (
-            self._data
-            or self._name is not None
-            or self._oversized is not None
-            or len(block) > self._cap
+            not (self._data or self._name is not None or self._oversized is not None)
+            and len(block) <= self._cap
         ):
-            pass  # the general rules below
-        elif block.startswith(b"event: "):
-            end = block.find(b"\n")
-            if end > 0 and block.startswith(b"data: ", end + 1) and block.find(b"\n", end + 1) < 0:
-                data = block[end + 7 :]
-                if _accept(data):
-                    frames.append((block[7:end], data, False))
+            # A fresh event in the usual shape is framed without the line rules.
+            head, newline, rest = block.partition(b"\n")
+            if newline:
+                if head[:7] == b"event: " and rest[:6] == b"data: " and 0x0A not in rest:
+                    data = rest[6:]
+                    if data[:1] == b"{" or _accept(data):
+                        frames.append((head[7:], data, False))
+                    return
+            elif head[:6] == b"data: ":
+                data = head[6:]
+                if data[:1] == b"{" or _accept(data):
+                    frames.append((None, data, False))
                 return
-        elif block.startswith(b"data: ") and block.find(b"\n") < 0:
-            data = block[6:]
-            if _accept(data):
-                frames.append((None, data, False))
-            return
         for line in block.split(b"\n"):
             self._line(line, frames)
         self._dispatch(frames)

@@ -147,8 +147,14 @@ NAMED = [
     b'event: response.output_text.delta\ndata: {"delta":"h\xc3\xa9"}\n\n',
     b"event: x\ndata: [DONE]\n\n",
     b"event: x\ndata: \n\n",
+    b'event: response.output_text.delta\ndata: {"delta":"' + b"p" * 300 + b'"}\n\n',
 ]
-UNNAMED = [b'data: {"type":"response.created"}\n\n', b"data: [DONE]\n\n", b"data: 1\n\n"]
+UNNAMED = [
+    b'data: {"type":"response.created"}\n\n',
+    b"data: [DONE]\n\n",
+    b"data: 1\n\n",
+    b'data: {"delta":"' + b"p" * 300 + b'"}\n\n',
+]
 #: ... and odd ones that break a run.
 ODD = [
     b"event: x\ndata: 1\ndata: 2\n\n",
@@ -169,7 +175,7 @@ ODD = [
 @st.composite
 def runs_of_events(draw: st.DrawFn) -> tuple[bytes, list[int]]:
     """Runs of the usual shapes with a few odd events: what the framer reads a run at a time."""
-    events = draw(st.lists(st.sampled_from(draw(st.sampled_from([NAMED, UNNAMED]))), max_size=30))
+    events = draw(st.lists(st.sampled_from(draw(st.sampled_from([NAMED, UNNAMED]))), max_size=40))
     for odd in draw(st.lists(st.sampled_from(ODD), max_size=3)):
         events.insert(draw(st.integers(0, len(events))), odd)
     stream = b"".join(events)
@@ -208,11 +214,37 @@ def test_jsonl_framer_matches_the_whole_input_reading(
 
 
 @settings(max_examples=400, deadline=None)
-@given(runs_of_events(), st.sampled_from([16, 64, 200, 1 << 20]))
-@example((b"event: a\ndata: {}\n\nevent: b\ndata: {}\n\nid: 1\ndata: 2\n\n", []), 1 << 20)
+@given(runs_of_events(), st.sampled_from([16, 64, 400, 1 << 20]))
+@example((NAMED[4] * 5 + b"id: 1\ndata: 2\n\n" + NAMED[4], []), 1 << 20)
+@example((NAMED[4] * 5 + b"event: y\nid: 4567890\n\n" + NAMED[4], []), 1 << 20)
+@example((NAMED[4] * 5 + b"event: x\ndata: 1\nid: 2\nevent: y\ndata: 3\n\n" + NAMED[4], []), 1 << 20)
+@example((UNNAMED[3] * 5 + b": keep-alive\n\n" + UNNAMED[3], []), 1 << 20)
 def test_sse_framer_reads_runs_of_usual_events_like_the_whole_input_reading(
     case: tuple[bytes, list[int]], cap: int
 ) -> None:
     stream, cuts = case
 
     assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*NAMED[:2], NAMED[4], UNNAMED[0], UNNAMED[3]]), max_size=20),
+    st.data(),
+)
+def test_each_event_is_framed_by_the_chunk_that_ends_it(
+    events: list[bytes], data: st.DataObject
+) -> None:
+    stream = b"".join(events)
+    ends = [sum(map(len, events[: i + 1])) for i in range(len(events))]
+    # Cuts anywhere, and between the two line ends of some blank lines.
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=12))
+    cuts += data.draw(st.lists(st.sampled_from([end - 1 for end in ends] or [0]), max_size=4))
+    framer = SSEFramer()
+    framed = 0
+    start = 0
+    for cut in [*sorted(set(cuts)), len(stream)]:
+        framed += len(framer.decode(stream[start:cut]))
+        start = cut
+
+        assert framed == sum(1 for end in ends if end <= cut)
