@@ -155,6 +155,8 @@ UNNAMED = [
     b"data: 1\n\n",
     b'data: {"delta":"' + b"p" * 300 + b'"}\n\n',
 ]
+#: An event with two names and two data lines, whose lines fall in step with a run.
+TWO_NAMES = b"event: x\ndata: 1\nid: 2\nevent: y\ndata: 3\n\n"
 #: ... and odd ones that break a run.
 ODD = [
     b"event: x\ndata: 1\ndata: 2\n\n",
@@ -162,7 +164,7 @@ ODD = [
     b"id: 1\ndata: 2\n\n",
     b"data: 3\nid: 1\n\n",
     b"event: y\nid: 4567890\n\n",
-    b"event: x\ndata: 1\nid: 2\nevent: y\ndata: 3\n\n",
+    TWO_NAMES,
     b": keep-alive\n\n",
     b"retry: 1000\n\n",
     b"\n",
@@ -217,7 +219,7 @@ def test_jsonl_framer_matches_the_whole_input_reading(
 @given(runs_of_events(), st.sampled_from([16, 64, 400, 1 << 20]))
 @example((NAMED[4] * 5 + b"id: 1\ndata: 2\n\n" + NAMED[4], []), 1 << 20)
 @example((NAMED[4] * 5 + b"event: y\nid: 4567890\n\n" + NAMED[4], []), 1 << 20)
-@example((NAMED[4] * 5 + b"event: x\ndata: 1\nid: 2\nevent: y\ndata: 3\n\n" + NAMED[4], []), 1 << 20)
+@example((NAMED[4] * 5 + TWO_NAMES + NAMED[4], []), 1 << 20)
 @example((UNNAMED[3] * 5 + b": keep-alive\n\n" + UNNAMED[3], []), 1 << 20)
 def test_sse_framer_reads_runs_of_usual_events_like_the_whole_input_reading(
     case: tuple[bytes, list[int]], cap: int
