@@ -11,11 +11,9 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from importlib import resources
 from typing import IO, Any
 
 from reactivex import Observable, abc
-from reactivex import operators as ops
 
 from operators import Item
 
@@ -32,6 +30,8 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 def demo_recording_path() -> str:
     """The bundled stream the demo plays (generated, see ``pipeline/data/README.md``)."""
+    from importlib import resources  # with tempfile and shutil: kept off the replay path
+
     return str(resources.files("pipeline") / "data" / DEMO_RECORDING)
 
 
@@ -115,6 +115,8 @@ async def fan_out(items: Observable[Item], sinks: Sequence[abc.ObserverBase[Item
     def on_completed() -> None:
         if not finished.done():
             finished.set_result(True)
+
+    from reactivex import operators as ops  # about 3 ms: only the HTTP commands need it
 
     published = items.pipe(ops.publish())
     for sink in sinks:

@@ -4,7 +4,6 @@ Each is an ``abc.ObserverBase[Item]``; subscribe several to one shared stream
 (``ops.publish()`` + ``connect()``, or ``ops.share()`` on an async source).
 """
 
-import json
 import os
 import sys
 import time
@@ -279,6 +278,8 @@ class TerminalView(abc.ObserverBase[Item]):
             self._out.flush()
 
     def _tool_call(self, item: ToolRequestComplete) -> str:
+        import json  # only the terminal view needs it, and only for tool calls
+
         call = item.tool_call
         try:
             body = json.dumps(json.loads(call.arguments), indent=2, ensure_ascii=False)
