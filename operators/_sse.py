@@ -27,8 +27,11 @@ FrameFormat: TypeAlias = Literal["sse", "jsonl"]
 _BOM = b"\xef\xbb\xbf"
 #: How much of an oversized event we keep, to show in its decode error.
 _PREVIEW = 256
-#: A chunk larger than twice this is framed in pieces: this much first, then
-#: ``LATER_PIECE`` at a time (latency of the first item versus cost per batch).
+#: A chunk larger than twice this is framed in pieces, so that its first items
+#: do not wait for the whole chunk: first up to the end of its first event
+#: (this much if there is no ``\n\n`` in its first ``LATER_PIECE`` bytes),
+#: then this much, twice as much each time after, up to ``LATER_PIECE``.
+#: (Many events give no item: the pieces grow rather than jump.)
 FIRST_PIECE = 4 * 1024
 LATER_PIECE = 64 * 1024
 #: Whole events shorter than this together are read block by block: for a
@@ -462,10 +465,17 @@ def frame_(
             stopped = False
 
             def on_next(chunk: bytes) -> None:
-                # A large chunk goes on in pieces, a small one first, so that its
-                # first items reach the subscriber before the rest is read.
+                # A large chunk goes on in pieces, the first ending with its first
+                # event, so that this event's items reach the subscriber at once.
                 size = len(chunk)
-                start, end = 0, size if size <= 2 * FIRST_PIECE else FIRST_PIECE
+                if size <= 2 * FIRST_PIECE:
+                    end = size
+                else:
+                    end = chunk.find(b"\n\n", 0, LATER_PIECE) + 2
+                    if end < 2:  # a long first event, or "\r\n" line ends
+                        end = FIRST_PIECE
+                start = 0
+                step = FIRST_PIECE
                 while start < size and not stopped:
                     piece = chunk if start == 0 and end >= size else chunk[start:end]
                     try:
@@ -475,7 +485,8 @@ def frame_(
                         return
                     if frames:
                         observer.on_next(frames)
-                    start, end = end, end + LATER_PIECE
+                    start, end = end, end + step
+                    step = min(2 * step, LATER_PIECE)
 
             def on_completed() -> None:
                 try:

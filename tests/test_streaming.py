@@ -11,6 +11,7 @@ from reactivex import operators as ops
 from reactivex.disposable import Disposable
 from reactivex.subject import Subject
 
+from operators import frame
 from pipeline import (
     ConnectError,
     Done,
@@ -66,6 +67,21 @@ def test_first_item_arrives_before_the_source_completes() -> None:
 
     assert seen_when_first_text == [1]  # only the first chunk had been read
     assert read == [0, 1]
+
+
+def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces() -> None:
+    # Events that give no item (a long ``.done`` repeating the text, say) must not
+    # hold back the next ones for a whole network read: the pieces grow from small.
+    chunk = sse([text_delta(f"token {i}") for i in range(3000)])
+    batches: list[int] = []
+
+    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert len(chunk) > 256 * 1024
+    assert sum(batches) == 3000
+    assert batches[0] == 1
+    assert batches[1] * 3 < batches[3] < batches[-2] * 2
+    assert max(batches) * 2 < 3000
 
 
 def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:
