@@ -303,15 +303,15 @@ class SSEFramer:
             not (self._data or self._name is not None or self._oversized is not None)
             and len(block) <= self._cap
         ):
-            # A fresh event in the usual shape is framed without the line rules.
-            head, newline, rest = block.partition(b"\n")
-            if newline:
-                if head[:7] == b"event: " and rest[:6] == b"data: " and 0x0A not in rest:
-                    data = rest[6:]
+            # A fresh event in the usual shape is framed without the line rules
+            # (and with one copy of its data: the block may be a large event).
+            head, named, data = block.partition(b"\ndata: ")
+            if named:
+                if head[:7] == b"event: " and 0x0A not in head and 0x0A not in data:
                     if data[:1] == b"{" or _accept(data):
                         frames.append((head[7:], data, False))
                     return
-            elif head[:6] == b"data: ":
+            elif head[:6] == b"data: " and 0x0A not in head:
                 data = head[6:]
                 if data[:1] == b"{" or _accept(data):
                     frames.append((None, data, False))
@@ -465,22 +465,30 @@ def frame_(
             stopped = False
 
             def on_next(chunk: bytes) -> None:
+                if len(chunk) > 2 * FIRST_PIECE:
+                    pieces(chunk)
+                    return
+                try:
+                    frames = framer.decode(chunk)
+                except Exception as exc:  # a bug, not a stream fault: report it
+                    observer.on_error(exc)
+                    return
+                if frames:
+                    observer.on_next(frames)
+
+            def pieces(chunk: bytes) -> None:
                 # A large chunk goes on in pieces, the first ending with its first
                 # event, so that this event's items reach the subscriber at once.
                 size = len(chunk)
-                if size <= 2 * FIRST_PIECE:
-                    end = size
-                else:
-                    end = chunk.find(b"\n\n", 0, LATER_PIECE) + 2
-                    if end < 2:  # a long first event, or "\r\n" line ends
-                        end = FIRST_PIECE
+                end = chunk.find(b"\n\n", 0, LATER_PIECE) + 2
+                if end < 2:  # a long first event, or "\r\n" line ends
+                    end = FIRST_PIECE
                 start = 0
                 step = FIRST_PIECE
                 while start < size and not stopped:
-                    piece = chunk if start == 0 and end >= size else chunk[start:end]
                     try:
-                        frames = framer.decode(piece)
-                    except Exception as exc:  # a bug, not a stream fault: report it
+                        frames = framer.decode(chunk[start:end])
+                    except Exception as exc:
                         observer.on_error(exc)
                         return
                     if frames:

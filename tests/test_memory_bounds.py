@@ -15,7 +15,9 @@ import pytest
 
 from benchmarks.hostile_memory import (
     CHUNK,
+    COMPLETED,
     CREATED,
+    DELTA_HEAD,
     OK_DELTA,
     PIECE_TEXT,
     Summary,
@@ -90,6 +92,27 @@ def test_an_endless_comment_line_is_dropped_silently_within_the_cap() -> None:
     assert kinds(summary) == ["stream_interrupted"]  # no terminal event; nothing for the comment
     assert summary.text_chars == len("ok")
     assert peak <= 1.5 * CAP, f"{peak / MIB:.2f} MiB"
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_an_event_under_the_cap_costs_about_three_times_its_size(named: bool) -> None:
+    # The held pieces and their join, then the block, the data cut from it and
+    # the decoded text: never more than three of them alive at once.
+    size = 8 * MIB
+    head = (b"event: response.output_text.delta\n" if named else b"") + DELTA_HEAD
+    body = head + b"a" * size + b'"}\n\n' + COMPLETED
+
+    def chunks() -> Iterator[bytes]:
+        yield CREATED
+        for start in range(0, len(body), CHUNK):
+            yield body[start : start + CHUNK]
+
+    summary, peak = run_traced(chunks)
+
+    summary.check_frame()
+    assert summary.text_chars == size
+    assert summary.last == Done(stop_reason="end_turn")
+    assert peak <= 3.25 * size, f"{peak / size:.2f} x the event's size"
 
 
 def test_many_tiny_events_cost_no_more_than_a_few() -> None:
