@@ -30,10 +30,13 @@ _PREVIEW = 256
 #: A chunk larger than twice this is framed in pieces, so that its first items
 #: do not wait for the whole chunk: first up to the end of its first event
 #: (this much if there is no ``\n\n`` in its first ``LATER_PIECE`` bytes),
-#: then this much, twice as much each time after, up to ``LATER_PIECE``.
-#: (Many events give no item: the pieces grow rather than jump.)
+#: then this much, and, once ``_GROW_AFTER`` events went on, twice as much
+#: each time, up to ``LATER_PIECE``. (Some events give no item, and some are
+#: long: a message's ``.done`` events repeat its text. The next items must not
+#: wait behind a large piece.)
 FIRST_PIECE = 4 * 1024
 LATER_PIECE = 64 * 1024
+_GROW_AFTER = 16
 #: Whole events shorter than this together are read block by block: for a
 #: few events, reading their lines costs more than it saves.
 _SHORT_BODY = 1024
@@ -485,6 +488,7 @@ def frame_(
                     end = FIRST_PIECE
                 start = 0
                 step = FIRST_PIECE
+                passed = 0  # frames passed on from this chunk
                 while start < size and not stopped:
                     try:
                         frames = framer.decode(chunk[start:end])
@@ -492,9 +496,11 @@ def frame_(
                         observer.on_error(exc)
                         return
                     if frames:
+                        passed += len(frames)
                         observer.on_next(frames)
                     start, end = end, end + step
-                    step = min(2 * step, LATER_PIECE)
+                    if passed >= _GROW_AFTER:
+                        step = min(2 * step, LATER_PIECE)
 
             def on_completed() -> None:
                 try:

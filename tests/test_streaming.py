@@ -80,8 +80,23 @@ def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces() 
     assert len(chunk) > 256 * 1024
     assert sum(batches) == 3000
     assert batches[0] == 1
-    assert batches[1] * 3 < batches[3] < batches[-2] * 2
+    assert batches[1] * 3 < batches[4] < batches[-2] * 2
     assert max(batches) * 2 < 3000
+
+
+def test_long_events_in_a_large_chunk_do_not_make_the_pieces_grow() -> None:
+    # Three 12 KB events (a message's ``.done`` events repeat its text), then
+    # small ones: those still come in a small piece, not behind a large one.
+    long_events = sse([{"type": "response.output_text.done", "text": "x" * 12_000}] * 3)
+    small = sse([text_delta("token")])
+    chunk = long_events + small * 3000
+    batches: list[int] = []
+
+    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert sum(batches) == 3003
+    first_with_small_events = next(size for size in batches if size > 1)
+    assert first_with_small_events <= 4096 // len(small) + 2
 
 
 def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:
