@@ -21,11 +21,14 @@ from ._events import (
     KNOWN_ITEM_TYPES,
     KNOWN_TYPES,
     TYPED_DECODER,
+    AnyItem,
     Completed,
     CustomToolCallItem,
     Failed,
     FunctionCallItem,
     Incomplete,
+    KnownItemAdded,
+    KnownItemDone,
     MessageDone,
     MessageItem,
     OutputItemAdded,
@@ -44,12 +47,51 @@ DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
 
 _PREFIX = b'{"type":"'
 #: Events that need more than passing on: output items, and the terminal ones.
-_SPECIAL = frozenset({OutputItemAdded, OutputItemDone, Completed, Incomplete, Failed})
-#: SSE event name → (length, the start its JSON must have, the decoder for that type).
-_ROUTES: dict[bytes | None, tuple[int, bytes, msgspec.json.Decoder[WireEvent]]] = {
-    name: (len(_PREFIX + name) + 1, _PREFIX + name + b'"', decoder)
+_SPECIAL = frozenset(
+    {
+        OutputItemAdded,
+        OutputItemDone,
+        KnownItemAdded,
+        KnownItemDone,
+        Completed,
+        Incomplete,
+        Failed,
+    }
+)
+_Decode: TypeAlias = Callable[[bytes], "WireEvent | KnownItemAdded | KnownItemDone"]
+
+
+def _output_item_decoder(
+    one_pass: type[KnownItemAdded | KnownItemDone], careful: msgspec.json.Decoder[WireEvent]
+) -> _Decode:
+    """An output-item event in one pass if its item is of a type we read, else the careful way.
+
+    The careful way keeps the item raw until its type is known: an item of
+    another type costs nothing more, and a broken one gives the same error
+    as it always did.
+    """
+    decode_one_pass = msgspec.json.Decoder(one_pass).decode
+
+    def decode(data: bytes) -> WireEvent | KnownItemAdded | KnownItemDone:
+        try:
+            return decode_one_pass(data)
+        except Exception:  # any failure: the careful way decides what it is
+            return careful.decode(data)
+
+    return decode
+
+
+#: SSE event name → (length, the start its JSON must have, the decoding for that type).
+_ROUTES: dict[bytes | None, tuple[int, bytes, _Decode]] = {
+    name: (len(_PREFIX + name) + 1, _PREFIX + name + b'"', decoder.decode)
     for name, decoder in DECODER_BY_TYPE.items()
 }
+_ADDED, _DONE = b"response.output_item.added", b"response.output_item.done"
+_ROUTES[_ADDED] = (
+    *_ROUTES[_ADDED][:2],
+    _output_item_decoder(KnownItemAdded, DECODER_BY_TYPE[_ADDED]),
+)
+_ROUTES[_DONE] = (*_ROUTES[_DONE][:2], _output_item_decoder(KnownItemDone, DECODER_BY_TYPE[_DONE]))
 #: SSE event name of a type we do not read → the start its JSON has (bounded).
 _UNKNOWN_PREFIXES: dict[bytes, bytes] = {}
 
@@ -105,7 +147,8 @@ def _known(data: bytes) -> bool | None:
 
 
 def _tool_item(
-    event: OutputItemAdded | OutputItemDone, item: FunctionCallItem | CustomToolCallItem
+    event: OutputItemAdded | OutputItemDone | KnownItemAdded | KnownItemDone,
+    item: FunctionCallItem | CustomToolCallItem,
 ) -> ToolItem:
     if event.output_index is None:
         raise _Broken("a tool call item needs an output_index")
@@ -120,7 +163,7 @@ def _tool_item(
     else:
         kind, text = "custom", item.input
     return ToolItem(
-        done=isinstance(event, OutputItemDone),
+        done=isinstance(event, OutputItemDone | KnownItemDone),
         output_index=event.output_index,
         id=item_id,
         call_id=call_id,
@@ -131,7 +174,7 @@ def _tool_item(
 
 
 def _normalize(event: OutputItemAdded | OutputItemDone) -> DecodedEvent | None:
-    """Decode an output item; ``None`` for items nobody reads."""
+    """Decode a raw output item; ``None`` for items nobody reads."""
     try:
         item = ITEM_DECODER.decode(event.item)
     except msgspec.ValidationError:
@@ -144,9 +187,16 @@ def _normalize(event: OutputItemAdded | OutputItemDone) -> DecodedEvent | None:
         if item_type in KNOWN_ITEM_TYPES:
             raise
         return None
+    return _from_item(event, item)
+
+
+def _from_item(
+    event: OutputItemAdded | OutputItemDone | KnownItemAdded | KnownItemDone, item: AnyItem
+) -> DecodedEvent | None:
+    """What an output item of a type we read is normalized to; ``None`` if nobody reads it."""
     if isinstance(item, FunctionCallItem | CustomToolCallItem):
         return _tool_item(event, item)
-    if isinstance(event, OutputItemAdded):
+    if isinstance(event, OutputItemAdded | KnownItemAdded):
         return None
     if isinstance(item, MessageItem):
         parts = item.content or ()
@@ -183,11 +233,11 @@ class EventDecoder:
             if oversized:
                 out.append(_error(name, data, "the event is larger than the size cap; skipped"))
                 continue
-            event: WireEvent
+            event: WireEvent | KnownItemAdded | KnownItemDone
             try:
                 route = routes.get(name)  # the SSE name, checked against the JSON type
                 if route is not None and data[: route[0]] == route[1]:
-                    event = route[2].decode(data)
+                    event = route[2](data)
                 elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
                     continue  # named, and its JSON type agrees: a type we do not read
                 else:
@@ -197,12 +247,17 @@ class EventDecoder:
                         continue  # an unknown type: not decoded further
                     event = (decoder or EVENT_DECODER).decode(data)
                 if type(event) in special:
+                    if type(event) is KnownItemAdded or type(event) is KnownItemDone:
+                        normalized = _from_item(event, event.item)
+                        if normalized is not None:
+                            append(normalized)
+                        continue
                     if type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event)
                         if normalized is not None:
                             out.append(normalized)
                         continue
-                    out.append(event)
+                    out.append(event)  # type: ignore[arg-type]
                     self.ended = True  # a terminal event: nothing after it is read
                     break
             except msgspec.ValidationError as exc:
@@ -218,7 +273,7 @@ class EventDecoder:
             except _DECODE_FAILURES as exc:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
-            append(event)
+            append(event)  # type: ignore[arg-type]
         return out
 
 

@@ -223,6 +223,22 @@ class ReasoningItem(WireItem, tag="reasoning"):
 
 
 AnyItem: TypeAlias = FunctionCallItem | CustomToolCallItem | MessageItem | ReasoningItem
+
+
+class KnownItemAdded(Event, tag="response.output_item.added"):
+    """``output_item.added`` with an item of a type we read, decoded in one pass."""
+
+    item: AnyItem
+    output_index: int | None = None
+
+
+class KnownItemDone(Event, tag="response.output_item.done"):
+    """``output_item.done`` with an item of a type we read, decoded in one pass."""
+
+    item: AnyItem
+    output_index: int | None = None
+
+
 ITEM_DECODER: msgspec.json.Decoder[AnyItem] = msgspec.json.Decoder(AnyItem)
 KNOWN_ITEM_TYPES = frozenset({"function_call", "custom_tool_call", "message", "reasoning"})
 
@@ -278,6 +294,8 @@ __all__ = [
     "FunctionCallItem",
     "InProgress",
     "Incomplete",
+    "KnownItemAdded",
+    "KnownItemDone",
     "MessageDone",
     "MessageItem",
     "OutputItemAdded",

@@ -18,6 +18,7 @@ from tests.helpers import (
     errors,
     run_chunks,
     run_items,
+    sse,
     tool_calls,
     without_message_id,
 )
@@ -713,3 +714,36 @@ def test_mixed_stream_gives_the_same_items_at_every_split() -> None:
     want = without_message_id(items(MIXED))
     for chunks in splits(MIXED):
         assert without_message_id(check_items(run_chunks(chunks))) == want, chunks
+
+
+OUTPUT_ITEMS: list[object] = [
+    {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": "{}"},
+    {"type": "custom_tool_call", "id": "ct_1", "call_id": "call_2", "name": "g", "input": "x"},
+    {"type": "message", "content": [{"type": "output_text", "text": "hé"}]},
+    {"type": "reasoning", "id": "rs_1", "summary": [{"text": "s"}], "encrypted_content": "e"},
+    {"type": "web_search_call", "id": "ws_1", "status": "completed"},
+    {"type": "function_call", "id": "fc_2", "call_id": "call_3", "name": 5},
+    {"type": "function_call", "call_id": "call_4"},
+    {"type": "message", "content": "not a list"},
+    {"no_type": True},
+    "not an object",
+    [1, 2],
+]
+
+
+@pytest.mark.parametrize("item", OUTPUT_ITEMS, ids=lambda item: json.dumps(item)[:40])
+def test_an_output_item_gives_the_same_items_routed_by_name_or_by_type(item: object) -> None:
+    # Named, the item events are decoded in one pass when the item is of a
+    # type we read; unnamed, the item is kept raw until its type is read.
+    events: list[JSONObject] = [
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.function_call_arguments.delta", "output_index": 0, "delta": "{"},
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        completed(),
+    ]
+
+    named = without_message_id(items(sse(*events)))
+    unnamed = without_message_id(items(sse(*events, name=False)))
+
+    assert named == unnamed
+    assert named[-1]["type"] == "done"
