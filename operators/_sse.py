@@ -29,8 +29,8 @@ _BOM = b"\xef\xbb\xbf"
 _PREVIEW = 256
 #: A chunk larger than twice this is framed in pieces, so that its first items
 #: do not wait for the whole chunk: first up to the end of its first event
-#: (this much if there is no ``\n\n`` in its first ``LATER_PIECE`` bytes),
-#: then this much, and, once ``_GROW_AFTER`` events went on, twice as much
+#: (``LATER_PIECE`` if no event ends in that many bytes), then this
+#: much, and, once ``_GROW_AFTER`` events went on, twice as much
 #: each time, up to ``LATER_PIECE``. (Some events give no item, and some are
 #: long: a message's ``.done`` events repeat its text. The next items must not
 #: wait behind a large piece.)
@@ -484,8 +484,10 @@ def frame_(
                 # event, so that this event's items reach the subscriber at once.
                 size = len(chunk)
                 end = chunk.find(b"\n\n", 0, LATER_PIECE) + 2
-                if end < 2:  # a long first event, or "\r\n" line ends
-                    end = FIRST_PIECE
+                if end < 2:
+                    end = chunk.find(b"\r\n\r\n", 0, LATER_PIECE) + 4
+                    if end < 4:  # no event ends near the start: nothing to hurry
+                        end = LATER_PIECE
                 start = 0
                 step = FIRST_PIECE
                 passed = 0  # frames passed on from this chunk

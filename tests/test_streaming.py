@@ -69,10 +69,13 @@ def test_first_item_arrives_before_the_source_completes() -> None:
     assert read == [0, 1]
 
 
-def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces() -> None:
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
+    eol: bytes,
+) -> None:
     # Events that give no item (a long ``.done`` repeating the text, say) must not
     # hold back the next ones for a whole network read: the pieces grow from small.
-    chunk = sse([text_delta(f"token {i}") for i in range(3000)])
+    chunk = sse([text_delta(f"token {i}") for i in range(3000)]).replace(b"\n", eol)
     batches: list[int] = []
 
     frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
