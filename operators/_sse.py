@@ -45,6 +45,20 @@ _HEAD = 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 
 
+def _blank_line(data: bytes, end: int) -> int:
+    """Where the first ``\\n\\n`` in ``data[:end]`` starts, or -1.
+
+    One-byte searches are memchr-fast; a two-byte search reads every byte,
+    which on a long event (a whole response, 80 KB) costs tens of µs.
+    """
+    at = data.find(b"\n", 0, end)
+    while 0 <= at < end - 1:
+        if data[at + 1] == 0x0A:
+            return at
+        at = data.find(b"\n", at + 2, end)
+    return -1
+
+
 def _is_complete_json(data: bytes) -> bool:
     try:
         _RAW.decode(data)
@@ -175,7 +189,7 @@ class SSEFramer:
                     self._raw_size = size
                     self._raw_nl = False
                     return frames
-            first = last = chunk.find(b"\n\n")
+            first = last = _blank_line(chunk, len(chunk))
             if first >= 0:
                 last = chunk.rfind(b"\n\n")
             if self._raw_nl and chunk[:1] == b"\n":
@@ -195,7 +209,7 @@ class SSEFramer:
             while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
                 self._dispatch(frames)
                 chunk = chunk[1:]
-            first = chunk.find(b"\n\n")
+            first = _blank_line(chunk, len(chunk))
             if first < 0:
                 if chunk:
                     self._hold(chunk, frames)
@@ -483,9 +497,9 @@ def frame_(
                 # A large chunk goes on in pieces, the first ending with its first
                 # event, so that this event's items reach the subscriber at once.
                 size = len(chunk)
-                end = chunk.find(b"\n\n", 0, LATER_PIECE) + 2
+                end = _blank_line(chunk, LATER_PIECE) + 2
                 if end < 2:
-                    end = chunk.find(b"\r\n\r\n", 0, LATER_PIECE) + 4
+                    end = chunk.find(b"\r\n\r\n", 0, LATER_PIECE) + 4 if 0x0D in chunk else 0
                     if end < 4:  # no event ends near the start: nothing to hurry
                         end = LATER_PIECE
                 start = 0
