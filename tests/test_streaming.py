@@ -391,3 +391,13 @@ def test_composes_with_other_observables() -> None:
     ).subscribe(merged.append)
 
     assert types(merged) == ["text", "text", "text", "done"]
+
+
+def test_a_large_chunk_ending_in_the_middle_of_an_event_after_a_line_end() -> None:
+    # The search for the first event's end stops at the chunk's last byte.
+    head = sse([text_delta("x" * 10_000)])[:-1]  # the blank line's second "\n" comes later
+    tail = b"\n" + sse([completed()])
+
+    items = responses(reactivex.from_iterable([head, tail])).pipe(ops.to_list()).run()
+
+    assert types(without_start(items)) == ["text", "done"]
