@@ -81,17 +81,29 @@ def _output_item_decoder(
     return decode
 
 
-#: SSE event name → (length, the start its JSON must have, the decoding for that type).
-_ROUTES: dict[bytes | None, tuple[int, bytes, _Decode]] = {
-    name: (len(_PREFIX + name) + 1, _PREFIX + name + b'"', decoder.decode)
+_SPECIAL_TYPES = frozenset(cls.__struct_config__.tag.encode() for cls in _SPECIAL)  # type: ignore[union-attr]
+#: SSE event name → (length, the start its JSON must have, the decoding for that
+#: type, whether the event is passed on as it is decoded).
+_ROUTES: dict[bytes | None, tuple[int, bytes, _Decode, bool]] = {
+    name: (
+        len(_PREFIX + name) + 1,
+        _PREFIX + name + b'"',
+        decoder.decode,
+        name not in _SPECIAL_TYPES,
+    )
     for name, decoder in DECODER_BY_TYPE.items()
 }
 _ADDED, _DONE = b"response.output_item.added", b"response.output_item.done"
 _ROUTES[_ADDED] = (
     *_ROUTES[_ADDED][:2],
     _output_item_decoder(KnownItemAdded, DECODER_BY_TYPE[_ADDED]),
+    False,
 )
-_ROUTES[_DONE] = (*_ROUTES[_DONE][:2], _output_item_decoder(KnownItemDone, DECODER_BY_TYPE[_DONE]))
+_ROUTES[_DONE] = (
+    *_ROUTES[_DONE][:2],
+    _output_item_decoder(KnownItemDone, DECODER_BY_TYPE[_DONE]),
+    False,
+)
 #: SSE event name of a type we do not read → the start its JSON has (bounded).
 _UNKNOWN_PREFIXES: dict[bytes, bytes] = {}
 
@@ -238,6 +250,9 @@ class EventDecoder:
                 route = routes.get(name)  # the SSE name, checked against the JSON type
                 if route is not None and data[: route[0]] == route[1]:
                     event = route[2](data)
+                    if route[3]:  # most events: passed on as they are
+                        append(event)  # type: ignore[arg-type]
+                        continue
                 elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
                     continue  # named, and its JSON type agrees: a type we do not read
                 else:

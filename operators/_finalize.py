@@ -82,10 +82,12 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                     return
                 if not started:
                     begin()
+                signals = _SIGNALS
+                deliver = observer.on_next
                 for item in batch:
-                    if type(item) not in _SIGNALS:
+                    if type(item) not in signals:
                         try:
-                            observer.on_next(item)  # type: ignore[arg-type]
+                            deliver(item)  # type: ignore[arg-type]
                         except BaseException:
                             caller_failed = True
                             raise
