@@ -64,6 +64,21 @@ def _blank_line(data: bytes, end: int) -> int:
     return -1
 
 
+def _last_blank_line(data: bytes, first: int) -> int:
+    """Where the last ``\\n\\n`` in ``data`` starts, the first starting at ``first``.
+
+    Backwards with one-byte searches too: a long event may begin after it.
+    """
+    if len(data) <= 2048:
+        return data.rfind(b"\n\n")
+    at = data.rfind(b"\n")
+    while at > first + 1:
+        if data[at - 1] == 0x0A:
+            return at - 1
+        at = data.rfind(b"\n", first, at - 1)
+    return first
+
+
 def _is_complete_json(data: bytes) -> bool:
     try:
         _RAW.decode(data)
@@ -196,7 +211,7 @@ class SSEFramer:
                     return frames
             first = last = _blank_line(chunk, len(chunk))
             if first >= 0:
-                last = chunk.rfind(b"\n\n")
+                last = _last_blank_line(chunk, first)
             if self._raw_nl and chunk[:1] == b"\n":
                 first = -1  # the held bytes end a line, and this chunk starts with a blank one
                 last = max(last, first)
@@ -219,7 +234,7 @@ class SSEFramer:
                 if chunk:
                     self._hold(chunk, frames)
                 return frames
-            last = chunk.rfind(b"\n\n")
+            last = _last_blank_line(chunk, first)
         # The first event may continue one read line by line; after it, every
         # event starts afresh.
         self._block(chunk[:first], frames)

@@ -5,6 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from operators import JSONLinesFramer, SSEFramer
+from operators._sse import _blank_line, _last_blank_line
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]
@@ -250,3 +251,17 @@ def test_each_event_is_framed_by_the_chunk_that_ends_it(
         start = cut
 
         assert framed == sum(1 for end in ends if end <= cut)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"\n\n", b"x", b"y" * 700]), max_size=60), st.data())
+def test_blank_line_searches_agree_with_two_byte_searches(
+    parts: list[bytes], data: st.DataObject
+) -> None:
+    text = b"".join(parts)
+    end = data.draw(st.integers(0, len(text) + 10))
+
+    assert _blank_line(text, end) == text.find(b"\n\n", 0, end)
+    first = text.find(b"\n\n")
+    if first >= 0:
+        assert _last_blank_line(text, first) == text.rfind(b"\n\n")
