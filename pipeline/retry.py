@@ -192,7 +192,8 @@ def retry_responses(
                 current.dispose()
                 observer.on_error(failure)
 
-        def on_completed(number: int) -> None:
+        def end(number: int, signal: Callable[[], None]) -> None:
+            """The live attempt ended: pass on what it held, then ``signal`` the end."""
             nonlocal stopped
             with lock:
                 if stopped or number != live:
@@ -201,18 +202,13 @@ def retry_responses(
                 released = release()
             for value in released:
                 observer.on_next(value)
-            observer.on_completed()
+            signal()
+
+        def on_completed(number: int) -> None:
+            end(number, observer.on_completed)
 
         def fail(number: int, exc: Exception) -> None:
-            nonlocal stopped
-            with lock:
-                if stopped or number != live:
-                    return
-                stopped = True
-                released = release()
-            for value in released:
-                observer.on_next(value)
-            observer.on_error(exc)
+            end(number, lambda: observer.on_error(exc))
 
         def dispose() -> None:
             nonlocal stopped
