@@ -11,11 +11,13 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import IO, Any
+from typing import Any
 
 from reactivex import Observable, abc
 
 from operators import Item
+
+from .cli import open_file
 
 DEMO_RECORDING = "demo.sse"
 DEMO_LOG = "rxresponses-demo.jsonl.log"
@@ -142,18 +144,9 @@ def _run(main: Callable[[], Awaitable[int]]) -> int:
         return 130
 
 
-def _open_log(parser: argparse.ArgumentParser, path: str) -> IO[bytes]:
-    if os.path.isdir(path):
-        parser.error(f"{path}: is a directory")
-    try:
-        return open(path, "wb")
-    except OSError as exc:
-        parser.error(f"{path}: {exc.strerror or exc}")
-
-
 def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     log_path = os.path.abspath(args.log)
-    log_file = _open_log(parser, log_path)
+    log_file = open_file(parser, log_path, "w")
 
     async def main() -> int:
         from .http import FunctionTool, build_request, stream_responses
@@ -202,7 +195,7 @@ def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    log_file = _open_log(parser, os.path.abspath(args.log)) if args.log else None
+    log_file = open_file(parser, os.path.abspath(args.log), "w") if args.log else None
 
     async def main() -> int:
         from .http import build_request, stream_responses

@@ -53,15 +53,18 @@ def _after_each(source: Observable[bytes], action: Callable[[], None]) -> Observ
     return Observable(subscribe)
 
 
-def _open_input(parser: argparse.ArgumentParser, path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
+def open_file(parser: argparse.ArgumentParser, path: str, mode: str) -> IO[bytes]:
+    """``path`` opened in binary ``mode``; a directory or an OS error exits 2 with one line."""
     if os.path.isdir(path):
         parser.error(f"{path}: is a directory")
     try:
-        return open(path, "rb")
+        return open(path, mode + "b")
     except OSError as exc:
         parser.error(f"{path}: {exc.strerror or exc}")
+
+
+def _open_input(parser: argparse.ArgumentParser, path: str) -> IO[bytes]:
+    return sys.stdin.buffer if path == "-" else open_file(parser, path, "r")
 
 
 def _quiet_broken_pipe() -> NoReturn:
