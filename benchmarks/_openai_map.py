@@ -5,20 +5,17 @@ from collections.abc import AsyncIterable, Callable
 from typing import Any
 
 from operators import (
-    Done,
     EncryptedReasoning,
     Item,
     Metadata,
     Reasoning,
     Start,
     Text,
-    TokenUsage,
-    ToolCall,
     ToolRequestArg,
-    ToolRequestComplete,
     ToolRequestStart,
-    Usage,
 )
+
+from .floor import complete_call, finish_response
 
 
 async def map_events(events: AsyncIterable[Any], emit: Callable[[Item], object]) -> None:
@@ -44,7 +41,7 @@ async def map_events(events: AsyncIterable[Any], emit: Callable[[Item], object])
                 emit(Reasoning(chunk=event.delta))
                 reasoning_at.add(event.output_index)
         elif kind == "response.function_call_arguments.done":
-            _complete(calls, event.output_index, event.arguments, emit)
+            complete_call(calls, event.output_index, event.arguments, emit)
         elif kind == "response.output_item.added":
             item = event.item
             if item.type == "function_call" and event.output_index not in calls:
@@ -66,50 +63,14 @@ async def map_events(events: AsyncIterable[Any], emit: Callable[[Item], object])
                     if text:
                         emit(Text(chunk=text))
             elif item.type == "function_call":
-                _complete(calls, event.output_index, item.arguments, emit)
+                complete_call(calls, event.output_index, item.arguments, emit)
         elif kind in ("response.created", "response.in_progress"):
             if not metadata_sent and event.response.id:
                 metadata_sent = True
                 emit(Metadata(response_id=event.response.id, model=event.response.model))
         elif kind == "response.completed":
-            response = event.response
-            usage = response.usage
-            if usage is not None:
-                inp, out = usage.input_tokens_details, usage.output_tokens_details
-                tokens = TokenUsage(
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_read_tokens=(inp.cached_tokens or None) if inp else None,
-                    cache_creation_tokens=None,
-                    reasoning_tokens=(out.reasoning_tokens or None) if out else None,
-                )
-                emit(Usage(tokens=tokens))
-            for index in list(calls):
-                item_id, call_id, name, parts = calls.pop(index)
-                whole = ToolCall(item_id, call_id, name, "".join(parts), "function", True)
-                emit(ToolRequestComplete(tool_call=whole))
-            status = response.status
-            emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
+            finish_response(event.response.usage, event.response.status, calls, emit)
             return
-
-
-def _complete(
-    calls: dict[int, tuple[str, str, str, list[str]]],
-    index: int,
-    arguments: str,
-    emit: Callable[[Item], object],
-) -> None:
-    call = calls.pop(index, None)
-    if call is None:
-        return
-    item_id, call_id, name, parts = call
-    streamed = "".join(parts)
-    if len(arguments) > len(streamed) and arguments.startswith(streamed):
-        rest = arguments[len(streamed) :]
-        emit(ToolRequestArg(id=item_id, chunk=rest))
-        streamed = arguments
-    whole = ToolCall(item_id, call_id, name, streamed, "function", False)
-    emit(ToolRequestComplete(tool_call=whole))
 
 
 __all__ = ["map_events"]

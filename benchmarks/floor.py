@@ -13,6 +13,7 @@ This lives in ``benchmarks/`` only: the library must honour the JSON ``type``.
 
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import msgspec
 
@@ -191,7 +192,7 @@ def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
                     reasoning_at.add(d.output_index)
             elif kind == _ARGS_END:
                 a = _ARGS_DONE.decode(data)
-                _complete(calls, a.output_index, a.arguments, emit)
+                complete_call(calls, a.output_index, a.arguments, emit)
             elif kind == _ADD:
                 added = _ADDED.decode(data)
                 item = added.item
@@ -214,7 +215,7 @@ def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
                         if text:
                             emit(Text(chunk=text))
                 elif type(whole) is _CallDone:
-                    _complete(calls, done.output_index, whole.arguments, emit)
+                    complete_call(calls, done.output_index, whole.arguments, emit)
             elif kind == _LIFE:
                 if not metadata_sent:
                     life = _LIFECYCLE.decode(data)
@@ -222,45 +223,56 @@ def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
                     emit(Metadata(response_id=life.response.id, model=life.response.model))
             else:  # response.completed
                 final = _COMPLETED.decode(data).response
-                usage = final.usage
-                if usage is not None:
-                    inp, out = usage.input_tokens_details, usage.output_tokens_details
-                    tokens = TokenUsage(
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        cache_read_tokens=(inp.cached_tokens or None) if inp else None,
-                        cache_creation_tokens=None,
-                        reasoning_tokens=(out.reasoning_tokens or None) if out else None,
-                    )
-                    emit(Usage(tokens=tokens))
-                for index in list(calls):
-                    item_id, call_id, name, parts = calls.pop(index)
-                    whole_call = ToolCall(item_id, call_id, name, "".join(parts), "function", True)
-                    emit(ToolRequestComplete(tool_call=whole_call))
-                status = final.status
-                emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
+                finish_response(final.usage, final.status, calls, emit)
                 return
     raise ValueError("the benchmark stream ended without response.completed")
 
 
-def _complete(
+def complete_call(
     calls: dict[int, tuple[str, str, str, list[str]]],
     index: int,
     arguments: str,
     emit: Callable[[Item], object],
 ) -> None:
+    """A call's ``.done``: the part of ``arguments`` never streamed, then the whole call."""
     call = calls.pop(index, None)
     if call is None:
         return
     item_id, call_id, name, parts = call
     streamed = "".join(parts)
     if len(arguments) > len(streamed) and arguments.startswith(streamed):
-        rest = arguments[len(streamed) :]
-        parts.append(rest)
-        emit(ToolRequestArg(id=item_id, chunk=rest))
+        emit(ToolRequestArg(id=item_id, chunk=arguments[len(streamed) :]))
         streamed = arguments
     tool_call = ToolCall(item_id, call_id, name, streamed, "function", False)
     emit(ToolRequestComplete(tool_call=tool_call))
 
 
-__all__ = ["run_floor"]
+def finish_response(
+    usage: Any,
+    status: str | None,
+    calls: dict[int, tuple[str, str, str, list[str]]],
+    emit: Callable[[Item], object],
+) -> None:
+    """``response.completed``: its usage, the calls still open (partial), ``done``.
+
+    ``usage`` is any object with the Responses API's usage fields (this
+    module's struct, or openai-python's model).
+    """
+    if usage is not None:
+        inp, out = usage.input_tokens_details, usage.output_tokens_details
+        tokens = TokenUsage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=(inp.cached_tokens or None) if inp else None,
+            cache_creation_tokens=None,
+            reasoning_tokens=(out.reasoning_tokens or None) if out else None,
+        )
+        emit(Usage(tokens=tokens))
+    for index in list(calls):
+        item_id, call_id, name, parts = calls.pop(index)
+        whole = ToolCall(item_id, call_id, name, "".join(parts), "function", True)
+        emit(ToolRequestComplete(tool_call=whole))
+    emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
+
+
+__all__ = ["complete_call", "finish_response", "run_floor"]
