@@ -4,11 +4,12 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from reactivex import Observable
 
 from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
 from pipeline import Item, from_bytes, from_chunks, responses
@@ -41,22 +42,8 @@ def run_chunks(
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
 ) -> list[Item]:
     """The items of one subscription to ``chunks`` (given exactly as split)."""
-
-    def open_chunks() -> Iterator[bytes]:
-        return iter(list(chunks))
-
-    out: list[Item] = []
-    completed: list[bool] = []
-    failures: list[Exception] = []
-    responses(
-        from_chunks(open_chunks),
-        format=format,
-        max_event_bytes=max_event_bytes,
-        max_tool_input_bytes=max_tool_input_bytes,
-    ).subscribe(out.append, failures.append, lambda: completed.append(True))
-    assert failures == [], f"on_error was called: {failures!r}"
-    assert completed == [True], "the observable did not complete exactly once"
-    return out
+    source = from_chunks(lambda: iter(list(chunks)))
+    return _run(source, format, max_event_bytes, max_tool_input_bytes)
 
 
 def run_items(
@@ -68,11 +55,22 @@ def run_items(
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
 ) -> list[Item]:
     """The items of ``data`` read ``chunk_size`` bytes at a time, through ``from_bytes``."""
+    source = from_bytes(data, chunk_size)
+    return _run(source, format, max_event_bytes, max_tool_input_bytes)
+
+
+def _run(
+    source: Observable[bytes],
+    format: FrameFormat,
+    max_event_bytes: int,
+    max_tool_input_bytes: int,
+) -> list[Item]:
+    """Every item of one subscription, which must complete once and never call ``on_error``."""
     out: list[Item] = []
     completed: list[bool] = []
     failures: list[Exception] = []
     responses(
-        from_bytes(data, chunk_size),
+        source,
         format=format,
         max_event_bytes=max_event_bytes,
         max_tool_input_bytes=max_tool_input_bytes,
