@@ -82,28 +82,18 @@ def _output_item_decoder(
 
 
 _SPECIAL_TYPES = frozenset(cls.__struct_config__.tag.encode() for cls in _SPECIAL)  # type: ignore[union-attr]
+_ADDED, _DONE = b"response.output_item.added", b"response.output_item.done"
+_DECODE_BY_TYPE: dict[bytes, _Decode] = {
+    **{name: decoder.decode for name, decoder in DECODER_BY_TYPE.items()},
+    _ADDED: _output_item_decoder(KnownItemAdded, DECODER_BY_TYPE[_ADDED]),
+    _DONE: _output_item_decoder(KnownItemDone, DECODER_BY_TYPE[_DONE]),
+}
 #: SSE event name → (length, the start its JSON must have, the decoding for that
 #: type, whether the event is passed on as it is decoded).
 _ROUTES: dict[bytes | None, tuple[int, bytes, _Decode, bool]] = {
-    name: (
-        len(_PREFIX + name) + 1,
-        _PREFIX + name + b'"',
-        decoder.decode,
-        name not in _SPECIAL_TYPES,
-    )
-    for name, decoder in DECODER_BY_TYPE.items()
+    name: (len(_PREFIX + name) + 1, _PREFIX + name + b'"', decode, name not in _SPECIAL_TYPES)
+    for name, decode in _DECODE_BY_TYPE.items()
 }
-_ADDED, _DONE = b"response.output_item.added", b"response.output_item.done"
-_ROUTES[_ADDED] = (
-    *_ROUTES[_ADDED][:2],
-    _output_item_decoder(KnownItemAdded, DECODER_BY_TYPE[_ADDED]),
-    False,
-)
-_ROUTES[_DONE] = (
-    *_ROUTES[_DONE][:2],
-    _output_item_decoder(KnownItemDone, DECODER_BY_TYPE[_DONE]),
-    False,
-)
 #: SSE event name of a type we do not read → the start its JSON has (bounded).
 _UNKNOWN_PREFIXES: dict[bytes, bytes] = {}
 
