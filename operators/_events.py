@@ -3,7 +3,9 @@
 Each event is tagged by its JSON ``type``; one ``Decoder`` per union is built
 at import and shared (decoders are immutable). ``item`` of the output-item
 events stays raw until ``decode`` knows its type, so unknown item types cost
-nothing and a bad field in them is nobody's business.
+nothing and a bad field in them is nobody's business; ``KnownItemAdded`` and
+``KnownItemDone`` read an item of a type we read in the same pass, and
+``decode`` tries them first on the usual, named events.
 
 After ``decode``, output-item events are replaced by the normalized
 ``ToolItem``, ``MessageDone`` and ``ReasoningDone`` below.
