@@ -73,7 +73,7 @@ class _Added(msgspec.Struct):
 
 
 class _Summary(msgspec.Struct):
-    text: str
+    text: msgspec.Raw  # whole items' texts are decoded only if no deltas gave them
 
 
 class _ReasoningItem(msgspec.Struct, tag="reasoning", tag_field="type"):
@@ -84,7 +84,7 @@ class _ReasoningItem(msgspec.Struct, tag="reasoning", tag_field="type"):
 
 class _Part(msgspec.Struct):
     type: str
-    text: str = ""
+    text: msgspec.Raw = msgspec.Raw(b'""')
 
 
 class _MessageItem(msgspec.Struct, tag="message", tag_field="type"):
@@ -131,6 +131,7 @@ _ARGS_DONE = msgspec.json.Decoder(_ArgsDone)
 _ADDED = msgspec.json.Decoder(_Added)
 _ITEM_DONE = msgspec.json.Decoder(_ItemDone)
 _COMPLETED = msgspec.json.Decoder(_Completed)
+_STRING = msgspec.json.Decoder(str)
 
 # Event names to a small integer, so the loop is one dict lookup and an if-chain.
 _TEXT, _REASONING, _ARGS, _ARGS_END, _ADD, _DONE, _LIFE, _END = range(8)
@@ -204,14 +205,16 @@ def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
                 whole = done.item
                 if type(whole) is _ReasoningItem:
                     if done.output_index not in reasoning_at:
-                        summary = "\n\n".join(p.text for p in whole.summary if p.text)
+                        texts = [_STRING.decode(p.text) for p in whole.summary]
+                        summary = "\n\n".join(text for text in texts if text)
                         if summary:
                             emit(Reasoning(chunk=summary))
                     if whole.encrypted_content is not None:
                         emit(EncryptedReasoning(id=whole.id, content=whole.encrypted_content))
                 elif type(whole) is _MessageItem:
                     if done.output_index not in text_at:
-                        text = "".join(p.text for p in whole.content if p.type == "output_text")
+                        raws = [p.text for p in whole.content if p.type == "output_text"]
+                        text = "".join(map(_STRING.decode, raws))
                         if text:
                             emit(Text(chunk=text))
                 elif type(whole) is _CallDone:

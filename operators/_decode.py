@@ -26,6 +26,7 @@ from ._events import (
     CustomToolCallItem,
     Failed,
     FunctionCallItem,
+    HeldTexts,
     Incomplete,
     KnownItemAdded,
     KnownItemDone,
@@ -175,7 +176,9 @@ def _tool_item(
     )
 
 
-def _normalize(event: OutputItemAdded | OutputItemDone) -> DecodedEvent | None:
+def _normalize(
+    event: OutputItemAdded | OutputItemDone, name: bytes | None, data: bytes
+) -> DecodedEvent | None:
     """Decode a raw output item; ``None`` for items nobody reads."""
     try:
         item = ITEM_DECODER.decode(event.item)
@@ -189,11 +192,24 @@ def _normalize(event: OutputItemAdded | OutputItemDone) -> DecodedEvent | None:
         if item_type in KNOWN_ITEM_TYPES:
             raise
         return None
-    return _from_item(event, item)
+    return _from_item(event, item, name, data)
+
+
+def _is_string(text: msgspec.Raw) -> bool:
+    """Whether a part's text (still JSON) is a string, not null; any other type is broken."""
+    first = memoryview(text)[0]
+    if first == 0x22:  # '"'
+        return True
+    if first == 0x6E:  # "n": the JSON has parsed, so it is null
+        return False
+    raise _Broken("the text of an item's part must be a string or null")
 
 
 def _from_item(
-    event: OutputItemAdded | OutputItemDone | KnownItemAdded | KnownItemDone, item: AnyItem
+    event: OutputItemAdded | OutputItemDone | KnownItemAdded | KnownItemDone,
+    item: AnyItem,
+    name: bytes | None,
+    data: bytes,
 ) -> DecodedEvent | None:
     """What an output item of a type we read is normalized to; ``None`` if nobody reads it."""
     if isinstance(item, FunctionCallItem | CustomToolCallItem):
@@ -202,16 +218,27 @@ def _from_item(
         return None
     if isinstance(item, MessageItem):
         parts = item.content or ()
-        text = "".join(p.text for p in parts if p.type == "output_text" and p.text)
-        return MessageDone(output_index=event.output_index, text=text)
+        texts = [p.text for p in parts if _is_string(p.text) and p.type == "output_text"]
+        return MessageDone(event.output_index, HeldTexts(texts, name, data))
     assert isinstance(item, ReasoningItem)
-    summary = "\n\n".join(p.text for p in item.summary or () if p.text)
+    texts = [p.text for p in item.summary or () if _is_string(p.text)]
     return ReasoningDone(
         output_index=event.output_index,
         id=item.id,
-        summary=summary,
+        summary=HeldTexts(texts, name, data),
         encrypted_content=item.encrypted_content,
     )
+
+
+_STRING = msgspec.json.Decoder(str)
+
+
+def read_texts(held: HeldTexts) -> list[str] | Error:
+    """The held texts, decoded; the event's ``decode_error`` if one is not valid UTF-8."""
+    try:
+        return [_STRING.decode(text) for text in held.texts]
+    except _DECODE_FAILURES as exc:
+        return _error(held.name, held.data, f"{type(exc).__name__}: {exc}")
 
 
 class EventDecoder:
@@ -253,12 +280,12 @@ class EventDecoder:
                     event = (decoder or EVENT_DECODER).decode(data)
                 if type(event) in special:
                     if type(event) is KnownItemAdded or type(event) is KnownItemDone:
-                        normalized = _from_item(event, event.item)
+                        normalized = _from_item(event, event.item, name, data)
                         if normalized is not None:
                             append(normalized)
                         continue
                     if type(event) is OutputItemAdded or type(event) is OutputItemDone:
-                        normalized = _normalize(event)
+                        normalized = _normalize(event, name, data)
                         if normalized is not None:
                             out.append(normalized)
                         continue
@@ -286,4 +313,4 @@ def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEven
     return batch_stage(lambda: EventDecoder().decode)
 
 
-__all__ = ["DecodedEvent", "EventDecoder", "decode_"]
+__all__ = ["DecodedEvent", "EventDecoder", "decode_", "read_texts"]

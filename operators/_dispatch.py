@@ -10,7 +10,7 @@ from typing import TypeAlias
 
 from reactivex import Observable
 
-from ._decode import DecodedEvent
+from ._decode import DecodedEvent, read_texts
 from ._errors import server_error
 from ._events import (
     Completed,
@@ -172,12 +172,21 @@ class Dispatcher:
             elif type(event) is ErrorEvent:
                 append(error_from_event(event))
             elif type(event) is MessageDone:
-                if event.text and not _seen(self._text_at, event.output_index):
-                    append(Text(event.text))
+                if event.text.texts and not _seen(self._text_at, event.output_index):
+                    texts = read_texts(event.text)
+                    if isinstance(texts, Error):
+                        append(texts)
+                    elif text := "".join(texts):
+                        append(Text(text))
             else:
                 assert type(event) is ReasoningDone
-                if event.summary and not _seen(self._reasoning_at, event.output_index):
-                    append(Reasoning(event.summary))
+                if event.summary.texts and not _seen(self._reasoning_at, event.output_index):
+                    texts = read_texts(event.summary)
+                    if isinstance(texts, Error):
+                        append(texts)  # the event gives only its error
+                        continue
+                    if summary := "\n\n".join(text for text in texts if text):
+                        append(Reasoning(summary))
                 if event.id is not None and event.encrypted_content is not None:
                     append(EncryptedReasoning(event.id, event.encrypted_content))
         return out

@@ -187,13 +187,18 @@ TYPED_DECODER = msgspec.json.Decoder(Typed)
 # ---- output items ---------------------------------------------------------
 
 
+#: A text that is absent or ``null``.
+NO_TEXT = msgspec.Raw(b"null")
+
+
 class ContentPart(msgspec.Struct, gc=False):
     type: str | None = None
-    text: str | None = None
+    #: Still JSON: a whole item's text is decoded only if no deltas gave it.
+    text: msgspec.Raw = NO_TEXT
 
 
 class SummaryPart(msgspec.Struct, gc=False):
-    text: str | None = None
+    text: msgspec.Raw = NO_TEXT
 
 
 class WireItem(msgspec.Struct, tag_field="type", gc=False):
@@ -259,19 +264,33 @@ class ToolItem(msgspec.Struct, gc=False):
     input: str | None
 
 
+class HeldTexts(msgspec.Struct, gc=False):
+    """A whole item's texts as JSON strings, decoded only if no deltas gave them.
+
+    Deltas usually did, and then the repeated text (often the longest part of
+    the stream) is never decoded. Its JSON has parsed and each text is a
+    string; what may still fail is UTF-8, reported then as the event's
+    ``decode_error``, hence its SSE ``name`` and ``data``.
+    """
+
+    texts: list[msgspec.Raw]
+    name: bytes | None
+    data: bytes
+
+
 class MessageDone(msgspec.Struct, gc=False):
-    """A message item's ``output_item.done``: the text of its ``output_text`` parts."""
+    """A message item's ``output_item.done``: the texts of its ``output_text`` parts."""
 
     output_index: int | None
-    text: str
+    text: HeldTexts
 
 
 class ReasoningDone(msgspec.Struct, gc=False):
-    """A reasoning item's ``output_item.done``: its summary and encrypted content."""
+    """A reasoning item's ``output_item.done``: its summary texts and encrypted content."""
 
     output_index: int | None
     id: str | None
-    summary: str
+    summary: HeldTexts
     encrypted_content: str | None
 
 
@@ -281,6 +300,7 @@ __all__ = [
     "ITEM_DECODER",
     "KNOWN_ITEM_TYPES",
     "KNOWN_TYPES",
+    "NO_TEXT",
     "TYPED_DECODER",
     "AnyItem",
     "Completed",
@@ -294,6 +314,7 @@ __all__ = [
     "FunctionArgsDelta",
     "FunctionArgsDone",
     "FunctionCallItem",
+    "HeldTexts",
     "InProgress",
     "Incomplete",
     "KnownItemAdded",

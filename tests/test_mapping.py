@@ -15,6 +15,7 @@ from pipeline import (
     Usage,
 )
 from tests.wire import (
+    Event,
     args_delta,
     completed,
     created,
@@ -22,7 +23,9 @@ from tests.wire import (
     message_item_done,
     reasoning_delta,
     reasoning_item_done,
+    run,
     run_events,
+    sse,
     text_delta,
     tool_calls,
     types,
@@ -205,6 +208,80 @@ def test_reasoning_item_done_after_reasoning_deltas_gives_only_encrypted_content
 
     assert types(items)[1:3] == ["reasoning", "encrypted_reasoning"]
     assert len([item for item in items if isinstance(item, Reasoning)]) == 1
+
+
+def _not_utf8(events: list[Event], named: bool) -> bytes:
+    """The events as SSE, with each "BAD" in them turned into a byte that is not UTF-8."""
+    return sse(events, named=named).replace(b"BAD", b"\xff")
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_message_item_done_text_not_in_utf8_is_a_decode_error_when_its_text_is_needed(
+    named: bool,
+) -> None:
+    data = _not_utf8([message_item_done("aBADb"), text_delta("after", 1), completed()], named)
+    items = run(data)
+
+    assert types(items) == ["start", "error", "text", "done"]
+    assert errors(items)[0].kind == "decode_error"
+    assert "response.output_item.done" in errors(items)[0].message
+    assert "UnicodeDecodeError" in errors(items)[0].message
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_message_item_done_text_not_in_utf8_passes_when_deltas_gave_the_text(named: bool) -> None:
+    # The repeated text is not read then, like any other field nobody reads.
+    data = _not_utf8([text_delta("ab", 0), message_item_done("aBADb"), completed()], named)
+
+    assert run(data)[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+
+
+@pytest.mark.parametrize("text", [5, True, ["a"], {"a": 1}])
+@pytest.mark.parametrize("deltas", [[], [text_delta("ab", 0)]])
+def test_message_item_done_text_of_another_type_is_a_decode_error_even_after_deltas(
+    text: Any, deltas: list[Event]
+) -> None:
+    done = message_item_done("ab")
+    done["item"]["content"].append({"type": "output_text", "text": text})
+    items = run_events([*deltas, done, text_delta("after", 1), completed()])
+
+    assert types(items) == ["start", *["text"] * len(deltas), "error", "text", "done"]
+    assert [item.kind for item in errors(items)] == ["decode_error"]
+    assert [item for item in items if isinstance(item, Text)][-1] == Text(chunk="after")
+
+
+def test_message_item_done_null_texts_and_other_parts_give_only_the_output_text() -> None:
+    done = message_item_done("a", "b")
+    done["item"]["content"][1:1] = [
+        {"type": "output_text", "text": None},
+        {"type": "refusal", "refusal": "no", "text": "not output text"},
+    ]
+    items = run_events([done, completed()])
+
+    assert items[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_reasoning_item_done_summary_not_in_utf8_gives_only_its_error_when_needed(
+    named: bool,
+) -> None:
+    data = _not_utf8([reasoning_item_done("blob", summary=["aBADb"]), completed()], named)
+    items = run(data)
+
+    assert types(items) == ["start", "error", "done"]
+    assert errors(items)[0].kind == "decode_error"
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_reasoning_item_done_summary_not_in_utf8_passes_when_deltas_gave_it(named: bool) -> None:
+    events = [reasoning_delta("ab", 0), reasoning_item_done("blob", summary=["aBADb"]), completed()]
+    items = run(_not_utf8(events, named))
+
+    assert items[1:] == [
+        Reasoning(chunk="ab"),
+        EncryptedReasoning(id="r_1", content="blob"),
+        Done(stop_reason="end_turn"),
+    ]
 
 
 # ---- terminal events ------------------------------------------------------
