@@ -27,41 +27,74 @@ FrameFormat: TypeAlias = Literal["sse", "jsonl"]
 _BOM = b"\xef\xbb\xbf"
 #: How much of an oversized event we keep, to show in its decode error.
 _PREVIEW = 256
-#: A chunk larger than twice this is framed in pieces, so that its first items
-#: do not wait for the whole chunk: first up to the end of its first event
-#: (``LATER_PIECE`` if no event ends in that many bytes), then this
-#: much, and, once ``_GROW_AFTER`` events went on, twice as much
-#: each time, up to ``LATER_PIECE``. (Some events give no item, and some are
-#: long: a message's ``.done`` events repeat its text. The next items must not
-#: wait behind a large piece.)
-FIRST_PIECE = 4 * 1024
+#: A chunk larger than this is framed in pieces, so that its first items do
+#: not wait for the whole chunk: pieces of 1, 2, 4, … whole events (the first
+#: however long, the others within ``LATER_PIECE`` bytes) until ``_HURRY``
+#: events went on, then of ``LATER_PIECE`` bytes. After long events (over
+#: ``_LONG_EVENT`` bytes on average) the next piece is one event again: long
+#: events mostly give no item (a message's ``.done`` events repeat its text),
+#: and the first item after them must not wait behind the events that follow.
+PIECED = 8 * 1024
 LATER_PIECE = 64 * 1024
-_GROW_AFTER = 16
+_HURRY = 16
+_LONG_EVENT = 1024
 #: Whole events shorter than this together are read block by block: for a
 #: few events, reading their lines costs more than it saves.
 _SHORT_BODY = 1024
+#: A line at least this long (a ``.done`` event repeating a text) is read
+#: faster in its block than by a split into lines, which reads byte by byte.
+_LONG_LINE = 2048
 #: How much of a line over the cap is read (its field name and preview).
 _HEAD = 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 
 
-def _blank_line(data: bytes, end: int) -> int:
-    """Where the first ``\\n\\n`` in ``data[:end]`` starts, or -1.
+def _blank_line(data: bytes, end: int, start: int = 0) -> int:
+    """Where the first ``\\n\\n`` in ``data[start:end]`` starts, or -1.
 
     One-byte searches are memchr-fast; a two-byte search reads every byte,
     which on a long event (a whole response, 80 KB) costs tens of µs.
     """
     size = len(data)
     if end >= size:
-        if size <= 2048:  # a small chunk: one two-byte search costs less than the loop
-            return data.find(b"\n\n")
+        if size - start <= 2048:  # a few bytes: one two-byte search costs less than the loop
+            return data.find(b"\n\n", start)
         end = size
-    at = data.find(b"\n", 0, end)
+    at = data.find(b"\n", start, end)
     while 0 <= at < end - 1:
         if data[at + 1] == 0x0A:
             return at
         at = data.find(b"\n", at + 2, end)
     return -1
+
+
+def _events_end(chunk: bytes, start: int, count: int) -> int:
+    """Where the ``count``-th event from ``start`` ends, past its blank line.
+
+    The first event is taken whole however long it is (framed at once, not
+    held and joined again); the next ones only within ``LATER_PIECE`` bytes
+    of ``start``. If the first does not end in the chunk: the chunk's end.
+    Line ends are ``\n`` or ``\r\n``; found with one-byte searches, as above.
+    """
+    size = len(chunk)
+    limit = size  # for the first event
+    end = start
+    at = chunk.find(b"\n", start)
+    while 0 <= at < limit - 1:
+        after = chunk[at + 1]
+        if after == 0x0A:
+            end = at + 2
+        elif after == 0x0D and chunk[at + 2 : at + 3] == b"\n":
+            end = at + 3
+        else:
+            at = chunk.find(b"\n", at + 1, limit)
+            continue
+        count -= 1
+        if not count:
+            return end
+        limit = min(start + LATER_PIECE, size)
+        at = chunk.find(b"\n", end, limit)
+    return end if end > start else size
 
 
 def _last_blank_line(data: bytes, first: int) -> int:
@@ -77,6 +110,34 @@ def _last_blank_line(data: bytes, first: int) -> int:
             return at - 1
         at = data.rfind(b"\n", first, at - 1)
     return first
+
+
+def _long_line(body: bytes) -> int:
+    """A place inside a long line of ``body`` (a quarter, half or three quarters in), or -1.
+
+    A probe, not a proof: bounded one-byte searches, so it costs little; a
+    long line it misses only costs time.
+    """
+    size = len(body)
+    for at in (size // 4, size // 2, size * 3 // 4):
+        if at + _LONG_LINE < size and body.find(b"\n", at, at + _LONG_LINE) < 0:
+            return at
+    return -1
+
+
+def _event_start(body: bytes, inside: int) -> int:
+    """Where the event around ``inside`` starts, cut as ``split(b"\\n\\n")`` would; -1 if unsure.
+
+    Backwards with one-byte searches: the last ``\\n\\n`` before ``inside`` is
+    a cut if no ``\\n`` comes just before it (a longer run of them is left to
+    the forward reading).
+    """
+    at = body.rfind(b"\n", 0, inside)
+    while at > 0:
+        if body[at - 1] == 0x0A:
+            return at + 1 if at > 1 and body[at - 2] != 0x0A else -1
+        at = body.rfind(b"\n", 0, at - 1)
+    return 0 if at < 0 else -1
 
 
 def _is_complete_json(data: bytes) -> bool:
@@ -219,12 +280,19 @@ class SSEFramer:
                 self._hold(chunk, frames)
                 return frames
             # Held bytes have no blank line: the first one is in or at the chunk.
-            held = self._raw_size
-            chunk = self._raw[0] + chunk if len(self._raw) == 1 else b"".join([*self._raw, chunk])
-            first += held
-            last += held
+            # The first event is joined from them (its one copy); the rest of the
+            # chunk is read in place.
+            held = self._raw
             self._raw = []
             self._raw_size = 0
+            if first < 0:  # it ends with the held bytes, but for their last "\n"
+                block = b"".join(held)[:-1]
+            elif len(held) == 1:
+                block = held[0] + chunk[:first]
+            else:
+                block = b"".join([*held, memoryview(chunk)[:first]])
+            # The first event may continue one read line by line.
+            self._block(block, frames)
         else:
             while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
                 self._dispatch(frames)
@@ -235,9 +303,8 @@ class SSEFramer:
                     self._hold(chunk, frames)
                 return frames
             last = _last_blank_line(chunk, first)
-        # The first event may continue one read line by line; after it, every
-        # event starts afresh.
-        self._block(chunk[:first], frames)
+            self._first_block(chunk, first, frames)
+        # After the first event, every event starts afresh.
         if last > first + 1:
             self._events(chunk[first + 2 : last], frames)
         rest = chunk[last + 2 :]
@@ -251,6 +318,26 @@ class SSEFramer:
         # ``bytes in bytes``: on CPython 3.11 those parse their arguments the slow
         # way (``bytes in bytes`` even raises and clears an error first).
         if _SHORT_BODY < len(body) <= self._cap:
+            inside = _long_line(body)
+            if inside >= 0:
+                # A long event (a ``.done`` repeating a text) is read as a block:
+                # a split into lines reads it byte by byte. The events around it
+                # are read as usual.
+                start = _event_start(body, inside)
+                if start < 0:  # unsure: every event as a block, from the first
+                    start = 0
+                    while (end := _blank_line(body, len(body), start)) >= 0:
+                        self._block(body[start:end], frames)
+                        start = end + 2
+                    self._block(body[start:], frames)
+                    return
+                if start:
+                    self._events(body[: start - 2], frames)
+                end = _blank_line(body, len(body), inside)
+                self._block(body[start:end] if end >= 0 else body[start:], frames)
+                if end >= 0:
+                    self._events(body[end + 2 :], frames)
+                return
             # The usual shape, a run of "event: …" + "data: …" (or "data: …"
             # alone): split into lines (a one-byte split is the fastest) and read
             # every third (second) line, falling back at the first odd one.
@@ -333,6 +420,26 @@ class SSEFramer:
         elif size:
             self._raw = [b"".join(held)]
             self._raw_size = size
+
+    def _first_block(self, chunk: bytes, end: int, frames: list[Frame]) -> None:
+        """``_block(chunk[:end])``, with one copy of the data in the usual shape, not two."""
+        if (
+            not (self._data or self._name is not None or self._oversized is not None)
+            and end <= self._cap
+        ):
+            if chunk[:7] == b"event: ":
+                at = chunk.find(b"\ndata: ", 7, end)
+                if at > 0 and chunk.find(b"\n", 7, at) < 0 and chunk.find(b"\n", at + 7, end) < 0:
+                    data = chunk[at + 7 : end]
+                    if data[:1] == b"{" or _accept(data):
+                        frames.append((chunk[7:at], data, False))
+                    return
+            elif chunk[:6] == b"data: " and chunk.find(b"\n", 6, end) < 0:
+                data = chunk[6:end]
+                if data[:1] == b"{" or _accept(data):
+                    frames.append((None, data, False))
+                return
+        self._block(chunk[:end], frames)
 
     def _block(self, block: bytes, frames: list[Frame]) -> None:
         """One event's lines, ended by a blank line."""
@@ -502,7 +609,7 @@ def frame_(
             stopped = False
 
             def on_next(chunk: bytes) -> None:
-                if len(chunk) > 2 * FIRST_PIECE:
+                if len(chunk) > PIECED:
                     pieces(chunk)
                     return
                 try:
@@ -514,18 +621,18 @@ def frame_(
                     observer.on_next(frames)
 
             def pieces(chunk: bytes) -> None:
-                # A large chunk goes on in pieces, the first ending with its first
-                # event, so that this event's items reach the subscriber at once.
+                # A large chunk goes on in pieces of 1, 2, 4, … events, so that the
+                # first items reach the subscriber at once, then in large ones.
                 size = len(chunk)
-                end = _blank_line(chunk, LATER_PIECE) + 2
-                if end < 2:
-                    end = chunk.find(b"\r\n\r\n", 0, LATER_PIECE) + 4 if 0x0D in chunk else 0
-                    if end < 4:  # no event ends near the start: nothing to hurry
-                        end = LATER_PIECE
                 start = 0
-                step = FIRST_PIECE
+                count = 1  # events in the next piece
                 passed = 0  # frames passed on from this chunk
                 while start < size and not stopped:
+                    if passed < _HURRY:
+                        end = _events_end(chunk, start, count)
+                        count = 1 if end - start > count * _LONG_EVENT else 4 * count
+                    else:
+                        end = start + LATER_PIECE
                     try:
                         frames = framer.decode(chunk[start:end])
                     except Exception as exc:
@@ -534,9 +641,7 @@ def frame_(
                     if frames:
                         passed += len(frames)
                         observer.on_next(frames)
-                    start, end = end, end + step
-                    if passed >= _GROW_AFTER:
-                        step = min(2 * step, LATER_PIECE)
+                    start = end
 
             def on_completed() -> None:
                 try:

@@ -1,11 +1,14 @@
 """The incremental framers agree with a whole-input reading of SPEC §5, for any input and split."""
 
+import itertools
+
 import msgspec
+import reactivex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from operators import JSONLinesFramer, SSEFramer
-from operators._sse import _blank_line, _last_blank_line
+from operators import JSONLinesFramer, SSEFramer, frame
+from operators._sse import PIECED, _blank_line, _last_blank_line
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]
@@ -228,6 +231,62 @@ def test_sse_framer_reads_runs_of_usual_events_like_the_whole_input_reading(
     stream, cuts = case
 
     assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+
+
+#: Events with a line longer than the framer reads by splitting (``.done``
+#: events repeating a text), and odd shapes around them.
+LONG = [
+    b'event: response.output_text.done\ndata: {"text":"' + b"t" * 3000 + b'"}\n\n',
+    b'data: {"text":"' + b"u" * 5000 + b'"}\n\n',
+    b"event: x\ndata: " + b"v" * 2500 + b"\ndata: 2\n\n",
+    b": " + b"w" * 2200 + b"\n\n",
+    b"\n",
+    b"\n\n",
+]
+
+
+@st.composite
+def long_among_short(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    """Runs of short events with long ones among them, in a few large chunks."""
+    events = draw(st.lists(st.sampled_from([*NAMED, *UNNAMED, *ODD[:3]]), max_size=60))
+    for long in draw(st.lists(st.sampled_from(LONG), min_size=1, max_size=4)):
+        events.insert(draw(st.integers(0, len(events))), long)
+    stream = b"".join(events)
+    cuts = draw(st.lists(st.integers(0, len(stream)), max_size=2))
+    return stream, cuts
+
+
+@settings(max_examples=300, deadline=None)
+@given(long_among_short(), st.sampled_from([64, 4000, 1 << 20]))
+@example((NAMED[4] * 9 + LONG[0] + NAMED[4] * 9, []), 1 << 20)
+@example((NAMED[4] * 9 + b"\n" + LONG[0] + NAMED[4] * 9, []), 1 << 20)
+@example((NAMED[4] * 9 + b"\n\n" + LONG[1] + b"\n" + NAMED[4] * 9, []), 1 << 20)
+@example((NAMED[4] + LONG[2] * 3 + NAMED[4], []), 1 << 20)
+def test_sse_framer_reads_long_events_among_short_ones_like_the_whole_input_reading(
+    case: tuple[bytes, list[int]], cap: int
+) -> None:
+    stream, cuts = case
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+
+
+@settings(max_examples=150, deadline=None)
+@given(long_among_short(), st.booleans())
+def test_large_chunks_framed_in_pieces_give_the_whole_input_reading(
+    case: tuple[bytes, list[int]], crlf: bool
+) -> None:
+    stream, cuts = case
+    stream *= 1 + 3 * PIECED // len(stream)  # one of its (at most three) chunks is large
+    if crlf:
+        stream = stream.replace(b"\n", b"\r\n")
+    bounds = [0, *sorted(cuts), len(stream)]
+    chunks = [stream[start:end] for start, end in itertools.pairwise(bounds)]
+    frames: list[Frame] = []
+
+    frame()(reactivex.from_iterable(chunks)).subscribe(frames.extend)
+
+    assert max(map(len, chunks)) > PIECED
+    assert frames == reference_sse(stream, 128 * 1024 * 1024)
 
 
 @settings(max_examples=300, deadline=None)

@@ -73,33 +73,33 @@ def test_first_item_arrives_before_the_source_completes() -> None:
 def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
     eol: bytes,
 ) -> None:
-    # Events that give no item (a long ``.done`` repeating the text, say) must not
-    # hold back the next ones for a whole network read: the pieces grow from small.
-    chunk = sse([text_delta(f"token {i}") for i in range(3000)]).replace(b"\n", eol)
+    # The first items of a large network read must not wait for all of it: its
+    # events go on 1, 4, 16 at a time, then in pieces of at most 64 KiB.
+    small = sse([text_delta("token")]).replace(b"\n", eol)
+    chunk = small * 3000
     batches: list[int] = []
 
     frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
     assert len(chunk) > 256 * 1024
     assert sum(batches) == 3000
-    assert batches[0] == 1
-    assert batches[1] * 3 < batches[4] < batches[-2] * 2
-    assert max(batches) * 2 < 3000
+    assert batches[:3] == [1, 4, 16]
+    assert all(size <= 64 * 1024 // len(small) for size in batches)
+    assert len(batches) < 12
 
 
-def test_long_events_in_a_large_chunk_do_not_make_the_pieces_grow() -> None:
-    # Three 12 KB events (a message's ``.done`` events repeat its text), then
-    # small ones: those still come in a small piece, not behind a large one.
+def test_after_long_events_in_a_large_chunk_the_next_event_goes_on_alone() -> None:
+    # Three 12 KB events (a message's ``.done`` events repeat its text, and give
+    # no item), then small ones: the first of those goes on alone, not behind
+    # the events that follow it.
     long_events = sse([{"type": "response.output_text.done", "text": "x" * 12_000}] * 3)
-    small = sse([text_delta("token")])
-    chunk = long_events + small * 3000
+    chunk = long_events + sse([text_delta("token")]) * 3000
     batches: list[int] = []
 
     frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
     assert sum(batches) == 3003
-    first_with_small_events = next(size for size in batches if size > 1)
-    assert first_with_small_events <= 4096 // len(small) + 2
+    assert batches[:6] == [1, 1, 1, 1, 4, 16]
 
 
 def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:
