@@ -39,8 +39,9 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
             caller_failed = False  # the subscriber's own on_next raised
             # ``start`` goes out with the first thing the stream emits, not at
             # subscribe time, so that every subscriber of a shared asynchronous
-            # stream sees it.
+            # stream sees it. Its id is made now: not on the way to a first item.
             started = not start
+            message_id = str(uuid.uuid4()) if start else ""
 
             def emit(item: Item) -> None:
                 nonlocal caller_failed
@@ -53,7 +54,7 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
             def begin() -> None:
                 nonlocal started
                 started = True
-                emit(Start(message_id=str(uuid.uuid4())))
+                emit(Start(message_id=message_id))
 
             def finish(error: Error | None, stop_reason: StopReason | None) -> None:
                 nonlocal finished
