@@ -30,8 +30,10 @@ def timed(run: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
     return times
 
 
-def timed_together(runs_of: Mapping[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median CPU time (seconds) of each callable, run in turns (a warm-up round first).
+def timed_in_turns(
+    runs_of: Mapping[str, Callable[[], object]], runs: int
+) -> dict[str, list[float]]:
+    """CPU times (seconds) of each callable in ``runs`` turns (after a warm-up turn).
 
     Taking turns spreads the noise of a shared machine over all of them, so
     their ratios hold even when the absolute figures drift.
@@ -44,7 +46,21 @@ def timed_together(runs_of: Mapping[str, Callable[[], object]], runs: int) -> di
             run()
             if round_:
                 times[name].append(clock() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def timed_together(runs_of: Mapping[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median CPU time (seconds) of each callable, run in turns (see ``timed_in_turns``)."""
+    return {name: median(values) for name, values in timed_in_turns(runs_of, runs).items()}
+
+
+def turn_ratio(times: Mapping[str, list[float]], top: str, bottom: str) -> float:
+    """The median over turns of ``top``'s time over ``bottom``'s in the same turn.
+
+    Both ran within a second of each other, so a change of load between turns
+    moves both; a ratio of the two medians may pair times from different turns.
+    """
+    return median([a / b for a, b in zip(times[top], times[bottom], strict=True)])
 
 
 def median(values: list[float]) -> float:
