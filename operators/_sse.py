@@ -28,7 +28,7 @@ _BOM = b"\xef\xbb\xbf"
 #: How much of an oversized event we keep, to show in its decode error.
 _PREVIEW = 256
 #: A chunk larger than this is framed in pieces, so that its first items do
-#: not wait for the whole chunk: pieces of 1, 2, 4, … whole events (the first
+#: not wait for the whole chunk: pieces of 1, 4, 16, … whole events (the first
 #: however long, the others within ``LATER_PIECE`` bytes) until ``_HURRY``
 #: events went on, then of ``LATER_PIECE`` bytes. After long events (over
 #: ``_LONG_EVENT`` bytes on average) the next piece is one event again: long
@@ -621,7 +621,7 @@ def frame_(
                     observer.on_next(frames)
 
             def pieces(chunk: bytes) -> None:
-                # A large chunk goes on in pieces of 1, 2, 4, … events, so that the
+                # A large chunk goes on in pieces of 1, 4, 16, … events, so that the
                 # first items reach the subscriber at once, then in large ones.
                 size = len(chunk)
                 start = 0
