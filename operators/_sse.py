@@ -97,6 +97,20 @@ def _events_end(chunk: bytes, start: int, count: int) -> int:
     return end if end > start else size
 
 
+def _lines_end(chunk: bytes, start: int, count: int) -> int:
+    """``_events_end`` for JSON Lines, where an event is a line."""
+    size = len(chunk)
+    at = chunk.find(b"\n", start)
+    if at < 0:
+        return size
+    end = at + 1
+    limit = min(start + LATER_PIECE, size)
+    while count > 1 and (at := chunk.find(b"\n", end, limit)) >= 0:
+        end = at + 1
+        count -= 1
+    return end
+
+
 def _last_blank_line(data: bytes, first: int) -> int:
     """Where the last ``\\n\\n`` in ``data`` starts, the first starting at ``first``.
 
@@ -592,9 +606,9 @@ def frame_(
 ) -> Callable[[Observable[bytes]], Observable[list[Frame]]]:
     make: Callable[[int], SSEFramer | JSONLinesFramer]
     if format == "sse":
-        make = SSEFramer
+        make, events_end = SSEFramer, _events_end
     elif format == "jsonl":
-        make = JSONLinesFramer
+        make, events_end = JSONLinesFramer, _lines_end
     else:
         raise ValueError(f"unknown format {format!r} (expected 'sse' or 'jsonl')")
     if max_event_bytes < 1:
@@ -629,7 +643,7 @@ def frame_(
                 passed = 0  # frames passed on from this chunk
                 while start < size and not stopped:
                     if passed < _HURRY:
-                        end = _events_end(chunk, start, count)
+                        end = events_end(chunk, start, count)
                         count = 1 if end - start > count * _LONG_EVENT else 4 * count
                     else:
                         end = start + LATER_PIECE

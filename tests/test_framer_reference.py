@@ -7,7 +7,7 @@ import reactivex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from operators import JSONLinesFramer, SSEFramer, frame
+from operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
 from operators._sse import PIECED, _blank_line, _last_blank_line
 
 BOM = b"\xef\xbb\xbf"
@@ -125,6 +125,15 @@ def incremental(framer: SSEFramer | JSONLinesFramer, stream: bytes, cuts: list[i
         frames.extend(framer.decode(stream[start:cut]))
         start = cut
     frames.extend(framer.flush())
+    return [(name, None if oversized else data, oversized) for name, data, oversized in frames]
+
+
+def through_frame(format: FrameFormat, cap: int, stream: bytes, cuts: list[int]) -> list[Frame]:
+    """What the ``frame`` operator gives for ``stream`` cut at ``cuts`` (large chunks in pieces)."""
+    bounds = [0, *sorted(cuts), len(stream)]
+    chunks = [stream[start:end] for start, end in itertools.pairwise(bounds)]
+    frames: list[Frame] = []
+    frame(format, cap)(reactivex.from_iterable(chunks)).subscribe(frames.extend)
     return [(name, None if oversized else data, oversized) for name, data, oversized in frames]
 
 
@@ -279,14 +288,19 @@ def test_large_chunks_framed_in_pieces_give_the_whole_input_reading(
     stream *= 1 + 3 * PIECED // len(stream)  # one of its (at most three) chunks is large
     if crlf:
         stream = stream.replace(b"\n", b"\r\n")
-    bounds = [0, *sorted(cuts), len(stream)]
-    chunks = [stream[start:end] for start, end in itertools.pairwise(bounds)]
-    frames: list[Frame] = []
 
-    frame()(reactivex.from_iterable(chunks)).subscribe(frames.extend)
+    assert through_frame("sse", 1 << 30, stream, cuts) == reference_sse(stream, 1 << 30)
 
-    assert max(map(len, chunks)) > PIECED
-    assert frames == reference_sse(stream, 128 * 1024 * 1024)
+
+@settings(max_examples=100, deadline=None)
+@given(streams(), st.sampled_from([64, 1 << 20]))
+def test_large_json_lines_chunks_framed_in_pieces_give_the_whole_input_reading(
+    case: tuple[bytes, list[int]], cap: int
+) -> None:
+    stream, cuts = case
+    stream *= 1 + 3 * PIECED // max(len(stream), 1)  # one of its chunks is large
+
+    assert through_frame("jsonl", cap, stream, cuts) == reference_jsonl(stream, cap)
 
 
 @settings(max_examples=300, deadline=None)

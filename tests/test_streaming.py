@@ -84,8 +84,20 @@ def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
     assert len(chunk) > 256 * 1024
     assert sum(batches) == 3000
     assert batches[:3] == [1, 4, 16]
-    assert all(size <= 64 * 1024 // len(small) for size in batches)
+    assert all(size <= 64 * 1024 // len(small) + 1 for size in batches)
     assert len(batches) < 12
+
+
+def test_a_large_chunk_of_json_lines_goes_on_in_growing_pieces_too() -> None:
+    line = b'{"type":"response.output_text.delta","delta":"token"}\n'
+    chunk = line * 3000
+    batches: list[int] = []
+
+    frame("jsonl")(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert sum(batches) == 3000
+    assert batches[:3] == [1, 4, 16]
+    assert all(size <= 64 * 1024 // len(line) + 1 for size in batches)
 
 
 def test_after_long_events_in_a_large_chunk_the_next_event_goes_on_alone() -> None:
