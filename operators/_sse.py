@@ -29,7 +29,7 @@ _BOM = b"\xef\xbb\xbf"
 _PREVIEW = 256
 #: A chunk larger than this is framed in pieces, so that its first items do
 #: not wait for the whole chunk: pieces of 1, 4, 16, … whole events (the first
-#: however long, the others within ``LATER_PIECE`` bytes) until ``_HURRY``
+#: up to ``_WHOLE_EVENT`` bytes, the others within ``LATER_PIECE``) until ``_HURRY``
 #: events went on, then of ``LATER_PIECE`` bytes. After long events (over
 #: ``_LONG_EVENT`` bytes on average) the next piece is one event again: long
 #: events mostly give no item (a message's ``.done`` events repeat its text),
@@ -38,6 +38,7 @@ PIECED = 8 * 1024
 LATER_PIECE = 64 * 1024
 _HURRY = 16
 _LONG_EVENT = 1024
+_WHOLE_EVENT = 4 * LATER_PIECE
 #: Whole events shorter than this together are read block by block: for a
 #: few events, reading their lines costs more than it saves.
 _SHORT_BODY = 1024
@@ -71,13 +72,15 @@ def _blank_line(data: bytes, end: int, start: int = 0) -> int:
 def _events_end(chunk: bytes, start: int, count: int) -> int:
     """Where the ``count``-th event from ``start`` ends, past its blank line.
 
-    The first event is taken whole however long it is (framed at once, not
-    held and joined again); the next ones only within ``LATER_PIECE`` bytes
-    of ``start``. If the first does not end in the chunk: the chunk's end.
-    Line ends are ``\n`` or ``\r\n``; found with one-byte searches, as above.
+    The first event is taken whole up to ``_WHOLE_EVENT`` bytes (framed at
+    once, not held and joined again); the next ones only within
+    ``LATER_PIECE`` bytes of ``start``. If the first does not end that soon:
+    ``_WHOLE_EVENT`` bytes (a longer event is held piece by piece, and one
+    over the cap never whole). Line ends are ``\n`` or ``\r\n``; found with
+    one-byte searches, as above.
     """
     size = len(chunk)
-    limit = size  # for the first event
+    limit = min(start + _WHOLE_EVENT, size)  # for the first event
     end = start
     at = chunk.find(b"\n", start)
     while 0 <= at < limit - 1:
@@ -94,15 +97,15 @@ def _events_end(chunk: bytes, start: int, count: int) -> int:
             return end
         limit = min(start + LATER_PIECE, size)
         at = chunk.find(b"\n", end, limit)
-    return end if end > start else size
+    return end if end > start else limit
 
 
 def _lines_end(chunk: bytes, start: int, count: int) -> int:
     """``_events_end`` for JSON Lines, where an event is a line."""
     size = len(chunk)
-    at = chunk.find(b"\n", start)
+    at = chunk.find(b"\n", start, start + _WHOLE_EVENT)
     if at < 0:
-        return size
+        return min(start + _WHOLE_EVENT, size)
     end = at + 1
     limit = min(start + LATER_PIECE, size)
     while count > 1 and (at := chunk.find(b"\n", end, limit)) >= 0:

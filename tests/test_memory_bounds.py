@@ -62,6 +62,18 @@ def test_an_event_over_the_cap_is_one_decode_error_and_costs_about_the_cap(size:
     assert peak <= 1.5 * CAP, f"{peak / MIB:.2f} MiB for a {size // MIB} MiB event"
 
 
+def test_an_event_over_the_cap_in_one_large_chunk_costs_about_the_cap() -> None:
+    # A large chunk is framed in pieces; an event longer than the cap in it
+    # must not be sliced off whole and held.
+    chunk = b"".join([CREATED, DELTA_HEAD, b"a" * (8 * MIB), b'"}\n\n', OK_DELTA, COMPLETED])
+
+    summary, peak = run_traced(lambda: iter([chunk]), max_event_bytes=CAP)
+
+    assert kinds(summary) == ["decode_error"]
+    assert summary.text_chars == len("ok")
+    assert peak <= 2 * CAP, f"{peak / MIB:.2f} MiB"
+
+
 def test_the_cost_of_an_event_over_the_cap_does_not_grow_with_its_size() -> None:
     _, small = run_traced(big_event(4 * MIB), max_event_bytes=CAP)
     _, large = run_traced(big_event(32 * MIB), max_event_bytes=CAP)
