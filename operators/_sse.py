@@ -336,18 +336,11 @@ class SSEFramer:
         # way (``bytes in bytes`` even raises and clears an error first).
         if _SHORT_BODY < len(body) <= self._cap:
             inside = _long_line(body)
-            if inside >= 0:
+            if inside >= 0 and (start := _event_start(body, inside)) >= 0:
                 # A long event (a ``.done`` repeating a text) is read as a block:
                 # a split into lines reads it byte by byte. The events around it
-                # are read as usual.
-                start = _event_start(body, inside)
-                if start < 0:  # unsure: every event as a block, from the first
-                    start = 0
-                    while (end := _blank_line(body, len(body), start)) >= 0:
-                        self._block(body[start:end], frames)
-                        start = end + 2
-                    self._block(body[start:], frames)
-                    return
+                # are read as usual. (Where its start is unsure, the general
+                # reading below takes the whole body.)
                 if start:
                     self._events(body[: start - 2], frames)
                 end = _blank_line(body, len(body), inside)
