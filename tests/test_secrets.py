@@ -17,6 +17,9 @@ import ssl
 import subprocess
 import sys
 import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,26 @@ class LoopbackResolver(AbstractResolver):
 
     async def close(self) -> None:
         pass
+
+
+@dataclass
+class FarServer:
+    """The demo replay server, reached as ``api.example.test`` through a ``LoopbackResolver``."""
+
+    server: ReplayServer
+    session: aiohttp.ClientSession
+    resolver: LoopbackResolver
+    base_url: str
+
+
+@asynccontextmanager
+async def far_server() -> AsyncIterator[FarServer]:
+    resolver = LoopbackResolver()
+    async with (
+        ReplayServer([DEMO], events_per_second=None) as server,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session,
+    ):
+        yield FarServer(server, session, resolver, f"http://api.example.test:{server.port}/v1")
 
 
 class Run:
@@ -218,20 +241,15 @@ def test_the_key_may_travel_only_over_https_or_to_loopback(url: str, allowed: bo
 
 @pytest.mark.asyncio
 async def test_a_key_for_plain_http_to_another_host_is_refused_before_anything_is_sent() -> None:
-    resolver = LoopbackResolver()
-    async with (
-        ReplayServer([DEMO], events_per_second=None) as server,
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session,
-    ):
-        base_url = f"http://api.example.test:{server.port}/v1"
+    async with far_server() as far:
         items = await run_items(
-            stream_responses(BODY, base_url=base_url, api_key=KEY, session=session)
+            stream_responses(BODY, base_url=far.base_url, api_key=KEY, session=far.session)
         )
         failure = await run_source(
-            http_source(BODY, base_url=base_url, api_key=KEY, session=session)
+            http_source(BODY, base_url=far.base_url, api_key=KEY, session=far.session)
         )
-        assert server.stats.requests == 0
-    assert resolver.asked == []  # not even a name lookup
+        assert far.server.stats.requests == 0
+    assert far.resolver.asked == []  # not even a name lookup
     error = only_error(items)
     assert error.kind == "http_error"
     assert error.status is None
@@ -270,19 +288,18 @@ async def test_a_key_from_the_environment_is_refused_the_same_way(
 
 @pytest.mark.asyncio
 async def test_allow_insecure_key_sends_the_key_over_plain_http() -> None:
-    resolver = LoopbackResolver()
-    async with (
-        ReplayServer([DEMO], events_per_second=None) as server,
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session,
-    ):
-        base_url = f"http://api.example.test:{server.port}/v1"
+    async with far_server() as far:
         items = await run_items(
             stream_responses(
-                BODY, base_url=base_url, api_key=KEY, session=session, allow_insecure_key=True
+                BODY,
+                base_url=far.base_url,
+                api_key=KEY,
+                session=far.session,
+                allow_insecure_key=True,
             )
         )
-        (received,) = server.stats.received
-    assert resolver.asked == ["api.example.test"]
+        (received,) = far.server.stats.received
+    assert far.resolver.asked == ["api.example.test"]
     assert received.headers["Authorization"] == f"Bearer {KEY}"
     assert items[-1] == Done(stop_reason="end_turn")
 
@@ -292,14 +309,9 @@ async def test_without_a_key_any_url_is_used_and_no_authorization_is_sent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    resolver = LoopbackResolver()
-    async with (
-        ReplayServer([DEMO], events_per_second=None) as server,
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session,
-    ):
-        base_url = f"http://api.example.test:{server.port}/v1"
-        items = await run_items(stream_responses(BODY, base_url=base_url, session=session))
-        (received,) = server.stats.received
+    async with far_server() as far:
+        items = await run_items(stream_responses(BODY, base_url=far.base_url, session=far.session))
+        (received,) = far.server.stats.received
     assert "Authorization" not in received.headers
     assert items[-1] == Done(stop_reason="end_turn")
 
