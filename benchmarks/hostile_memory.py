@@ -252,45 +252,24 @@ def cases(quick: bool) -> list[Case]:
     count = 100_000 if quick else 1_000_000
     args = 20 * MIB if quick else 50 * MIB
     full_cap = DEFAULT_MAX_EVENT_BYTES
+
+    def over_the_caps(what: str, chunks: Chunks) -> list[Case]:
+        """``what`` under the small cap and, on a full run, under the default one."""
+        small = Case(
+            f"{what}, cap {small_cap // MIB} MiB",
+            chunks,
+            event,
+            event_cap=small_cap,
+            bound=small_cap + 2 * MIB,
+        )
+        full = Case(
+            f"{what}, default cap {full_cap // MIB} MiB", chunks, event, bound=full_cap + 2 * MIB
+        )
+        return [small] if quick else [small, full]
+
     return [
-        Case(
-            f"one {event // MIB} MiB event, cap {small_cap // MIB} MiB",
-            big_event(event),
-            event,
-            event_cap=small_cap,
-            bound=small_cap + 2 * MIB,
-        ),
-        *(
-            []
-            if quick
-            else [
-                Case(
-                    f"one {event // MIB} MiB event, default cap {full_cap // MIB} MiB",
-                    big_event(event),
-                    event,
-                    bound=full_cap + 2 * MIB,
-                )
-            ]
-        ),
-        Case(
-            f"{event // MIB} MiB line without end, cap {small_cap // MIB} MiB",
-            endless_line(event),
-            event,
-            event_cap=small_cap,
-            bound=small_cap + 2 * MIB,
-        ),
-        *(
-            []
-            if quick
-            else [
-                Case(
-                    f"{event // MIB} MiB line without end, default cap {full_cap // MIB} MiB",
-                    endless_line(event),
-                    event,
-                    bound=full_cap + 2 * MIB,
-                )
-            ]
-        ),
+        *over_the_caps(f"one {event // MIB} MiB event", big_event(event)),
+        *over_the_caps(f"{event // MIB} MiB line without end", endless_line(event)),
         Case(
             f"{count:,} tiny events",
             tiny_events(count),
