@@ -36,7 +36,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
+from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
 from pipeline import (
     Done,
     Error,
@@ -196,6 +196,7 @@ def run_traced(
     *,
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
+    format: FrameFormat = "sse",
 ) -> tuple[Summary, int]:
     """Run the whole chain over the input; ``(summary, tracemalloc peak in bytes)``.
 
@@ -205,7 +206,10 @@ def run_traced(
     summary = Summary()
     source = from_chunks(chunks)
     items = responses(
-        source, max_event_bytes=max_event_bytes, max_tool_input_bytes=max_tool_input_bytes
+        source,
+        format=format,
+        max_event_bytes=max_event_bytes,
+        max_tool_input_bytes=max_tool_input_bytes,
     )
     started = tracemalloc.is_tracing()
     if not started:

@@ -297,19 +297,31 @@ class SSEFramer:
                 self._hold(chunk, frames)
                 return frames
             # Held bytes have no blank line: the first one is in or at the chunk.
-            # The first event is joined from them (its one copy); the rest of the
-            # chunk is read in place.
+            # The first event is joined from them (its one copy), unless it is
+            # over the cap; the rest of the chunk is read in place.
             held = self._raw
+            size = self._raw_size + max(first, 0)
             self._raw = []
             self._raw_size = 0
-            if first < 0:  # it ends with the held bytes, but for their last "\n"
-                block = b"".join(held)[:-1]
+            if (
+                size > self._cap
+                or self._data
+                or self._name is not None
+                or self._oversized is not None
+            ):
+                # Longer than the cap, or already read in part: read line by line
+                # (each piece let go once read), never joined whole.
+                if first >= 0:
+                    held.append(chunk[: first + 1])
+                self._read_lines(held, frames)
+                self._dispatch(frames)
+            elif first < 0:  # it ends with the held bytes, but for their last "\n"
+                self._block(b"".join(held)[:-1], frames)
             elif len(held) == 1:
-                block = held[0] + chunk[:first]
+                self._block(held[0] + chunk[:first], frames)
             else:
-                block = b"".join([*held, memoryview(chunk)[:first]])
-            # The first event may continue one read line by line.
-            self._block(block, frames)
+                # The first event may continue one read line by line.
+                self._block(b"".join([*held, memoryview(chunk)[:first]]), frames)
         else:
             while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
                 self._dispatch(frames)
@@ -414,22 +426,45 @@ class SSEFramer:
         self._raw = []
         self._raw_size = 0
         self._raw_nl = False
-        cut = len(held) - 1
-        while cut >= 0 and 0x0A not in held[cut]:
-            cut -= 1
-        if cut >= 0:
-            end = held[cut].rindex(b"\n")
-            complete = b"".join([*held[:cut], held[cut][:end]])
-            held = [held[cut][end + 1 :], *held[cut + 1 :]]
-            for line in complete.split(b"\n"):
-                self._line(line, frames)
-        size = sum(map(len, held))
+        parts, size = self._read_lines(held, frames)
         if size > self._cap:
-            self._line(_head(held, self._cap), frames, over=True)
+            self._line(_head(parts, self._cap), frames, over=True)
             self._discarding = True
         elif size:
-            self._raw = [b"".join(held)]
+            self._raw = parts
             self._raw_size = size
+
+    def _read_lines(self, pieces: list[bytes], frames: list[Frame]) -> tuple[list[bytes], int]:
+        """Reads the complete lines of ``pieces`` one by one; the parts and size of the rest.
+
+        For an event longer than the cap: each piece is let go once read, and
+        of a line over the cap only its head is copied, so that what is held
+        never grows past the held bytes themselves.
+        """
+        cap = self._cap
+        parts: list[bytes] = []  # the line being read (only its head, once over the cap)
+        size = 0  # its whole length so far
+        for index, piece in enumerate(pieces):
+            pieces[index] = b""
+            start = 0
+            while (end := piece.find(b"\n", start)) >= 0:
+                size += end - start
+                if size > cap:
+                    self._line(_head([*parts, piece[start : start + _HEAD]], cap), frames, True)
+                else:
+                    line = piece[start:end]
+                    self._line(b"".join([*parts, line]) if parts else line, frames)
+                parts = []
+                size = 0
+                start = end + 1
+            rest = len(piece) - start
+            if rest:
+                if size + rest <= cap:
+                    parts.append(piece[start:] if start else piece)
+                elif size <= cap:  # the line goes over the cap here: its head is enough
+                    parts = [_head([*parts, piece[start : start + _HEAD]], cap)]
+                size += rest
+        return parts, size
 
     def _first_block(self, chunk: bytes, end: int, frames: list[Frame]) -> None:
         """``_block(chunk[:end])``, with one copy of the data in the usual shape, not two."""
@@ -470,8 +505,15 @@ class SSEFramer:
                 if data[:1] == b"{" or _accept(data):
                     frames.append((None, data, False))
                 return
-        for line in block.split(b"\n"):
-            self._line(line, frames)
+        if len(block) > self._cap:  # not split whole: a line over the cap is read from its head
+            parts, size = self._read_lines([block], frames)
+            if size > self._cap:
+                self._line(_head(parts, self._cap), frames, over=True)
+            else:
+                self._line(b"".join(parts), frames)
+        else:
+            for line in block.split(b"\n"):
+                self._line(line, frames)
         self._dispatch(frames)
 
     def _line(self, line: bytes, frames: list[Frame], over: bool = False) -> None:
@@ -562,8 +604,13 @@ class JSONLinesFramer:
                 self._discarding = False
                 del lines[0]
             elif self._parts:
-                self._parts.append(lines[0])
-                lines[0] = b"".join(self._parts)
+                parts = self._parts
+                parts.append(lines[0])
+                if self._size + len(lines[0]) > self._cap:  # over the cap: not joined whole
+                    self._line(_head(parts, self._cap), frames, over=True)
+                    del lines[0]
+                else:
+                    lines[0] = b"".join(parts)
                 self._parts = []
                 self._size = 0
             for line in lines:

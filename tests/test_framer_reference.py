@@ -303,6 +303,47 @@ def test_large_json_lines_chunks_framed_in_pieces_give_the_whole_input_reading(
     assert through_frame("jsonl", cap, stream, cuts) == reference_jsonl(stream, cap)
 
 
+#: Caps above the head kept of a line over the cap (1 KiB), so that a line
+#: kept whole and one read from its head differ.
+CAPS_OVER_THE_HEAD = [1100, 3000]
+
+
+@st.composite
+def around_the_cap(draw: st.DrawFn) -> tuple[bytes, int, list[int]]:
+    """Events whose lines, or all their data lines, are about the cap long; cut anywhere."""
+    cap = draw(st.sampled_from(CAPS_OVER_THE_HEAD))
+    near = st.one_of(st.integers(cap - 10, cap + 3), st.integers(0, 40), st.just(2 * cap))
+    events = []
+    for _ in range(draw(st.integers(1, 4))):
+        lines = []
+        for _ in range(draw(st.integers(1, 4))):
+            field = draw(st.sampled_from([b"data: ", b"data:", b"event: ", b": ", b"id: "]))
+            lines.append(field + b"v" * max(0, draw(near) - len(field)) + b"\n")
+        events.append(b"".join(lines) + b"\n")
+        events.append(draw(st.sampled_from([b"", b"data: 1\n\n", b"event: x\ndata: 2\n\n"])))
+    stream = b"".join(events)
+    if draw(st.booleans()):
+        size = draw(st.sampled_from([7, 500, 1024, cap // 2, cap, cap + 1]))
+        cuts = list(range(size, len(stream), size))
+    else:
+        cuts = draw(st.lists(st.integers(0, len(stream)), max_size=12))
+    return stream, cap, cuts
+
+
+@settings(max_examples=300, deadline=None)
+@given(around_the_cap())
+@example((b"data: " + b"v" * 1094 + b"\n: " + b"v" * 200 + b"\n\n", 1100, [550, 1100]))
+def test_lines_about_the_cap_long_give_the_whole_input_reading(
+    case: tuple[bytes, int, list[int]],
+) -> None:
+    stream, cap, cuts = case
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+    assert through_frame("sse", cap, stream, cuts) == reference_sse(stream, cap)
+    jsonl = stream.replace(b"\n\n", b"\n")
+    assert incremental(JSONLinesFramer(cap), jsonl, cuts) == reference_jsonl(jsonl, cap)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from([*NAMED[:2], NAMED[4], UNNAMED[0], UNNAMED[3]]), max_size=20),

@@ -127,6 +127,81 @@ def test_an_event_under_the_cap_costs_about_three_times_its_size(named: bool) ->
     assert peak <= 3.25 * size, f"{peak / size:.2f} x the event's size"
 
 
+A_BLOCK = b"a" * CHUNK
+
+
+def in_chunks(*parts: bytes | int, created: bytes = CREATED) -> Iterator[bytes]:
+    """``created``, then the parts in 64 KiB chunks; a number ``n`` is ``n`` bytes of ``a``.
+
+    Made as they are read: the input is never held whole.
+    """
+    yield created
+    pending = b""
+    for part in parts:
+        pieces = (
+            [part]
+            if isinstance(part, bytes)
+            else (A_BLOCK[: part - at] for at in range(0, part, CHUNK))
+        )
+        for piece in pieces:
+            pending += piece
+            if len(pending) >= CHUNK:
+                yield pending[:CHUNK]
+                pending = pending[CHUNK:]
+    yield pending
+
+
+@pytest.mark.parametrize("named", [True, False])
+@pytest.mark.parametrize("over", [1, 100, CHUNK - 100])
+def test_an_event_just_over_the_cap_costs_about_the_cap(over: int, named: bool) -> None:
+    # Its end comes in the chunk that takes it over the cap: its held bytes and
+    # that chunk are read line by line, not joined into one event and split.
+    head = (b"event: response.output_text.delta\n" if named else b"") + DELTA_HEAD
+    text = CAP + over - len(DELTA_HEAD) + len(b"data: ") - len(b'"}')  # data: ``over`` past the cap
+
+    summary, peak = run_traced(
+        lambda: in_chunks(head, text, b'"}\n\n', OK_DELTA, COMPLETED), max_event_bytes=CAP
+    )
+
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error"]
+    assert "larger than the size cap" in summary.errors[0].message
+    assert summary.text_chars == len("ok")
+    assert peak <= 1.5 * CAP, f"{peak / CAP:.2f} x the cap"
+
+
+@pytest.mark.parametrize("size", [CAP + 10_000, 2 * CAP, 8 * CAP])
+def test_an_event_of_many_lines_over_the_cap_costs_about_the_cap(size: int) -> None:
+    line = b"data: " + b"a" * 1017 + b"\n"  # 1 KiB lines: each within the cap, together over it
+
+    summary, peak = run_traced(
+        lambda: in_chunks(*[line] * (size // len(line)), b"\n", OK_DELTA, COMPLETED),
+        max_event_bytes=CAP,
+    )
+
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error"]
+    assert summary.text_chars == len("ok")
+    assert peak <= 1.5 * CAP, f"{peak / CAP:.2f} x the cap"
+
+
+@pytest.mark.parametrize("over", [1, 100, CHUNK - 100])
+def test_a_json_line_just_over_the_cap_costs_about_the_cap(over: int) -> None:
+    line = DELTA_HEAD[len(b"data: ") :]
+    text = CAP + over - len(line) - len(b'"}')  # the line: ``over`` bytes past the cap
+
+    summary, peak = run_traced(
+        lambda: in_chunks(line, text, b'"}\n', OK_DELTA[6:-1], created=CREATED[6:-1]),
+        max_event_bytes=CAP,
+        format="jsonl",
+    )
+
+    summary.check_frame()
+    assert kinds(summary) == ["decode_error", "stream_interrupted"]  # no terminal event
+    assert summary.text_chars == len("ok")
+    assert peak <= 1.5 * CAP, f"{peak / CAP:.2f} x the cap"
+
+
 def test_many_tiny_events_cost_no_more_than_a_few() -> None:
     few, few_peak = run_traced(tiny_events(10_000))
     many, many_peak = run_traced(tiny_events(100_000))
