@@ -3,11 +3,12 @@
     python -m benchmarks.hostile_memory            # full sizes (about a minute)
     python -m benchmarks.hostile_memory --quick    # smaller inputs, same caps
 
-Four inputs, each built chunk by chunk (64 KiB chunks; the input itself is
+Five inputs, each built chunk by chunk (64 KiB chunks; the input itself is
 never held whole):
 
-- ``big_event``: one text delta event far larger than the event cap, between
-  two ordinary events;
+- ``big_event``: one text delta event far larger than the event cap, or just
+  over it (its end in the chunk that passes the cap), between two ordinary events;
+- ``many_lines``: one event of many 1 KiB ``data:`` lines, far over the cap together;
 - ``endless_line``: a ``data:`` line that never ends (no line break until the
   input does);
 - ``tiny_events``: a long stream of tiny text delta events;
@@ -49,7 +50,7 @@ from pipeline import (
 from pipeline.items import ToolRequestArg, ToolRequestComplete, ToolRequestStart
 
 from ._util import header, machine, verdict
-from .memory import peak_rss
+from .memory import empty_replay_rss, peak_rss
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -82,7 +83,23 @@ def big_event(size: int) -> Chunks:
         yield DELTA_HEAD
         for _ in range(size // CHUNK):
             yield block
-        yield b'"}\n\n'
+        yield block[: size % CHUNK] + b'"}\n\n'
+        yield OK_DELTA
+        yield COMPLETED
+
+    return chunks
+
+
+def many_lines(size: int) -> Chunks:
+    """created, one event of ``size`` bytes in 1 KiB ``data:`` lines, a small delta, completed."""
+    line = b"data: " + b"a" * 1017 + b"\n"
+    block = line * (CHUNK // len(line))
+
+    def chunks() -> Iterator[bytes]:
+        yield CREATED
+        for _ in range(size // len(block)):
+            yield block
+        yield b"\n"
         yield OK_DELTA
         yield COMPLETED
 
@@ -273,6 +290,14 @@ def cases(quick: bool) -> list[Case]:
 
     return [
         *over_the_caps(f"one {event // MIB} MiB event", big_event(event)),
+        Case(
+            f"one event of the cap + 100 bytes, cap {small_cap // MIB} MiB",
+            big_event(small_cap + 100),
+            small_cap + 100,
+            event_cap=small_cap,
+            bound=small_cap + 2 * MIB,
+        ),
+        *over_the_caps(f"one {event // MIB} MiB event of 1 KiB lines", many_lines(event)),
         *over_the_caps(f"{event // MIB} MiB line without end", endless_line(event)),
         Case(
             f"{count:,} tiny events",
@@ -315,9 +340,7 @@ def run(quick: bool = False) -> bool:
     header("hostile memory: tracemalloc peak of the chain, peak RSS of `rxresponses replay`")
     ok = True
     with tempfile.TemporaryDirectory(prefix="rxresponses-hostile-") as tmp:
-        empty = os.path.join(tmp, "empty.sse")
-        open(empty, "wb").close()
-        base, _ = peak_rss(empty)
+        base = empty_replay_rss(tmp)
         print(f"  replay of an empty file: {base / MIB:.1f} MiB peak RSS")
         print(
             f"  {'case':<52} {'input':>9} {'traced peak':>12} {'RSS peak':>9} "

@@ -54,17 +54,31 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 
 
 def peak_rss(path: str, *extra: str) -> tuple[int, float]:
-    """``(peak RSS in bytes, wall seconds)`` of one ``replay --jsonl`` of ``path``."""
+    """``(peak RSS in bytes, wall seconds)`` of one ``replay --jsonl`` of ``path``.
+
+    As installed: bytecode is written and read (``PYTHONDONTWRITEBYTECODE``
+    dropped), since compiling the modules on every start costs about 1 MiB of peak.
+    """
     command = [*replay_command(), "replay", path, "--jsonl", *extra]
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-S", "-c", _MEASURE, *command], capture_output=True, check=True
+        [sys.executable, "-S", "-c", _MEASURE, *command], capture_output=True, check=True, env=env
     )
     wall = time.perf_counter() - start
     kib, code = (int(field) for field in out.stdout.split())
     if code != 0:
         raise RuntimeError(f"replay of {path} exited with {code}: {out.stderr[-500:]!r}")
     return kib * 1024, wall  # Linux reports KiB
+
+
+def empty_replay_rss(tmp: str) -> int:
+    """Peak RSS of the replay of an empty file in ``tmp``, after a first run writes the bytecode."""
+    empty = os.path.join(tmp, "empty.sse")
+    open(empty, "wb").close()
+    peak_rss(empty)
+    return peak_rss(empty)[0]
 
 
 def _one_big_event(path: str, size: int) -> None:
@@ -94,9 +108,7 @@ def run(quick: bool = False) -> bool:
     cap, over = (4 * MIB, 16 * MIB) if quick else (8 * MIB, 64 * MIB)
     ok = True
     with tempfile.TemporaryDirectory(prefix="rxresponses-bench-") as tmp:
-        empty = os.path.join(tmp, "empty.sse")
-        open(empty, "wb").close()
-        base, _ = peak_rss(empty)
+        base = empty_replay_rss(tmp)
         header("memory: peak RSS of `rxresponses replay --jsonl` > /dev/null")
         print(f"  empty file: {_mb(base)}")
         peaks = []

@@ -47,6 +47,10 @@ _SHORT_BODY = 1024
 _LONG_LINE = 2048
 #: How much of a line over the cap is read (its field name and preview).
 _HEAD = 1024
+#: A block longer than this (odd events only) is read line by line, not split.
+_SPLIT = 64 * 1024
+#: Data lines of one event are kept in groups of this many (after the first).
+_GROUP = 256
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 
 
@@ -242,6 +246,7 @@ class SSEFramer:
         "_cap",
         "_data",
         "_discarding",
+        "_loose",
         "_name",
         "_oversized",
         "_prep",
@@ -262,7 +267,8 @@ class SSEFramer:
         self._raw_nl = False  # the held bytes end with "\n"
         self._discarding = False  # inside a line over the cap, dropping until its end
         # The event being read line by line (general rules).
-        self._data: list[bytes] = []
+        self._data: list[bytes] = []  # its data lines: the first alone, then in groups
+        self._loose = 0  # data lines after the first not yet grouped
         self._size = 0
         self._name: bytes | None = None
         self._oversized: bytes | None = None  # first bytes of an event over the cap
@@ -315,13 +321,17 @@ class SSEFramer:
                     held.append(chunk[: first + 1])
                 self._read_lines(held, frames)
                 self._dispatch(frames)
-            elif first < 0:  # it ends with the held bytes, but for their last "\n"
-                self._block(b"".join(held)[:-1], frames)
-            elif len(held) == 1:
-                self._block(held[0] + chunk[:first], frames)
             else:
+                if first < 0:  # it ends with the held bytes, but for their last "\n"
+                    block = b"".join(held)[:-1]
+                elif len(held) == 1:
+                    block = held[0] + chunk[:first]
+                else:
+                    block = b"".join([*held, memoryview(chunk)[:first]])
+                held.clear()  # joined: the pieces go before the block is read
                 # The first event may continue one read line by line.
-                self._block(b"".join([*held, memoryview(chunk)[:first]]), frames)
+                self._block(block, frames)
+                del block
         else:
             while chunk[:1] == b"\n":  # a blank line at the start of a line: end of event
                 self._dispatch(frames)
@@ -396,13 +406,12 @@ class SSEFramer:
         frames = self.decode(self._prep.flush())
         self._discarding = False  # an over-long last line ends with the input
         if self._raw:
-            held = b"".join(self._raw)
+            held = self._raw
             self._raw = []
-            lines = held.split(b"\n")
-            if held.endswith(b"\n"):
-                lines.pop()
-            for line in lines:
-                self._line(line, frames)
+            self._raw_size = 0
+            parts, size = self._read_lines(held, frames)
+            if size:
+                self._last_line(parts, size, frames)
         if self._oversized is not None:
             frames.append((self._name, self._oversized, True))
         elif self._data:
@@ -419,10 +428,12 @@ class SSEFramer:
         held.append(piece)
         self._raw_size += len(piece)
         self._raw_nl = piece[-1] == 0x0A
-        if self._raw_size <= self._cap:
+        if self._raw_size <= self._cap and not (
+            self._data or self._name is not None or self._oversized is not None
+        ):
             return
-        # Too much for one event: read its complete lines now, and of a last
-        # line over the cap keep only its start (never more than the cap).
+        # Too much for one event, or one already read in part: read its complete
+        # lines now, and of a last line over the cap keep only its start.
         self._raw = []
         self._raw_size = 0
         self._raw_nl = False
@@ -433,6 +444,13 @@ class SSEFramer:
         elif size:
             self._raw = parts
             self._raw_size = size
+
+    def _last_line(self, parts: list[bytes], size: int, frames: list[Frame]) -> None:
+        """The rest ``_read_lines`` left, read as the last line (from its head if over the cap)."""
+        if size > self._cap:
+            self._line(_head(parts, self._cap), frames, over=True)
+        else:
+            self._line(b"".join(parts), frames)
 
     def _read_lines(self, pieces: list[bytes], frames: list[Frame]) -> tuple[list[bytes], int]:
         """Reads the complete lines of ``pieces`` one by one; the parts and size of the rest.
@@ -505,12 +523,11 @@ class SSEFramer:
                 if data[:1] == b"{" or _accept(data):
                     frames.append((None, data, False))
                 return
-        if len(block) > self._cap:  # not split whole: a line over the cap is read from its head
+        if len(block) > _SPLIT:
+            # Not split whole: a split makes an object of every line, many times
+            # the block for short lines; and a line over the cap is read from its head.
             parts, size = self._read_lines([block], frames)
-            if size > self._cap:
-                self._line(_head(parts, self._cap), frames, over=True)
-            else:
-                self._line(b"".join(parts), frames)
+            self._last_line(parts, size, frames)
         else:
             for line in block.split(b"\n"):
                 self._line(line, frames)
@@ -550,16 +567,25 @@ class SSEFramer:
             return
         if self._oversized is not None:
             return
-        self._size += len(value) + (1 if self._data else 0)
+        data = self._data
+        self._size += len(value) + (1 if data else 0)
         if self._size > self._cap:
-            self._overflow(self._data[0] if self._data else value)
+            self._overflow(data[0] if data else value)
             return
-        self._data.append(value)
+        data.append(value)
+        if len(data) > 1:
+            self._loose += 1
+            if self._loose == _GROUP:
+                # Many short lines are kept as one object a group, not one each
+                # (an object costs more than a short line's bytes).
+                data[-_GROUP:] = [b"\n".join(data[-_GROUP:])]
+                self._loose = 0
 
     def _overflow(self, preview: bytes) -> None:
         if self._oversized is None:
             self._oversized = preview[:_PREVIEW]
         self._data = []
+        self._loose = 0
         self._size = 0
 
     def _dispatch(self, frames: list[Frame]) -> None:
@@ -573,6 +599,7 @@ class SSEFramer:
 
     def _reset(self) -> None:
         self._data = []
+        self._loose = 0
         self._size = 0
         self._name = None
         self._oversized = None

@@ -344,6 +344,24 @@ def test_lines_about_the_cap_long_give_the_whole_input_reading(
     assert incremental(JSONLinesFramer(cap), jsonl, cuts) == reference_jsonl(jsonl, cap)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([255, 256, 257, 258, 512, 513, 1000]),
+    st.sampled_from([8, 64, 4096, 1 << 20]),
+    st.lists(st.integers(0, 20_000), max_size=6),
+)
+def test_an_event_of_many_data_lines_gives_the_whole_input_reading(
+    count: int, cap: int, cuts: list[int]
+) -> None:
+    # Data lines after the first are kept in groups of 256: the grouping must
+    # not show, whatever the count, the cap or the cuts.
+    lines = [b"data: " + str(i).encode() * (i % 3) for i in range(count)]
+    stream = b"event: x\n" + b"\n".join(lines) + b"\n\ndata: 1\n\n"
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
+    assert through_frame("sse", cap, stream, cuts) == reference_sse(stream, cap)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from([*NAMED[:2], NAMED[4], UNNAMED[0], UNNAMED[3]]), max_size=20),

@@ -477,6 +477,32 @@ def test_oversized_event_is_not_buffered_past_the_cap() -> None:
     assert [oversized for _, _, oversized in frames] == [True, False]
 
 
+def test_an_event_known_to_be_over_the_cap_holds_none_of_its_later_lines() -> None:
+    # Once its lines went over the cap, they are read as they come (for a
+    # later ``event:`` line), not held up to the cap again.
+    cap = 1 << 16
+    framer = SSEFramer(max_event_bytes=cap)
+    block = (b"data: " + b"w" * 1017 + b"\n") * 64  # 64 KiB of 1 KiB lines
+    frames = framer.decode(block * 2)  # over the cap
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(40):
+            frames += framer.decode(block + b"event: named\n")
+            frames += framer.decode(block[: len(block) // 2])
+            frames += framer.decode(block[len(block) // 2 :])
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    frames += framer.decode(b"\ndata: x\n\n")
+
+    assert held - before < cap // 4, f"{held - before} bytes held"
+    assert [(name, oversized) for name, _, oversized in frames] == [
+        (b"named", True),
+        (None, False),
+    ]
+
+
 def test_oversized_jsonl_line_is_not_buffered_past_the_cap() -> None:
     framer = JSONLinesFramer(max_event_bytes=1 << 16)
     frames: list[Frame] = []
