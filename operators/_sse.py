@@ -246,6 +246,7 @@ class SSEFramer:
         "_cap",
         "_data",
         "_discarding",
+        "_hold_cap",
         "_loose",
         "_name",
         "_oversized",
@@ -266,6 +267,9 @@ class SSEFramer:
         self._raw_size = 0
         self._raw_nl = False  # the held bytes end with "\n"
         self._discarding = False  # inside a line over the cap, dropping until its end
+        # Held bytes past this are read as lines: the cap, or 0 while an event
+        # over it is read line by line (its later lines are not held again).
+        self._hold_cap = max_event_bytes
         # The event being read line by line (general rules).
         self._data: list[bytes] = []  # its data lines: the first alone, then in groups
         self._loose = 0  # data lines after the first not yet grouped
@@ -306,15 +310,10 @@ class SSEFramer:
             # The first event is joined from them (its one copy), unless it is
             # over the cap; the rest of the chunk is read in place.
             held = self._raw
-            size = self._raw_size + max(first, 0)
+            size = self._raw_size + first
             self._raw = []
             self._raw_size = 0
-            if (
-                size > self._cap
-                or self._data
-                or self._name is not None
-                or self._oversized is not None
-            ):
+            if size > self._hold_cap:
                 # Longer than the cap, or already read in part: read line by line
                 # (each piece let go once read), never joined whole.
                 if first >= 0:
@@ -428,9 +427,7 @@ class SSEFramer:
         held.append(piece)
         self._raw_size += len(piece)
         self._raw_nl = piece[-1] == 0x0A
-        if self._raw_size <= self._cap and not (
-            self._data or self._name is not None or self._oversized is not None
-        ):
+        if self._raw_size <= self._hold_cap:
             return
         # Too much for one event, or one already read in part: read its complete
         # lines now, and of a last line over the cap keep only its start.
@@ -444,6 +441,8 @@ class SSEFramer:
         elif size:
             self._raw = parts
             self._raw_size = size
+        if self._data or self._name is not None or self._oversized is not None:
+            self._hold_cap = 0  # read in part: its later lines are read as they come
 
     def _last_line(self, parts: list[bytes], size: int, frames: list[Frame]) -> None:
         """The rest ``_read_lines`` left, read as the last line (from its head if over the cap)."""
@@ -598,6 +597,7 @@ class SSEFramer:
         self._reset()
 
     def _reset(self) -> None:
+        self._hold_cap = self._cap
         self._data = []
         self._loose = 0
         self._size = 0
