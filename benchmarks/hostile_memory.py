@@ -3,7 +3,7 @@
     python -m benchmarks.hostile_memory            # full sizes (about a minute)
     python -m benchmarks.hostile_memory --quick    # smaller inputs, same caps
 
-Five inputs, each built chunk by chunk (64 KiB chunks; the input itself is
+Six inputs, each built chunk by chunk (64 KiB chunks; the input itself is
 never held whole):
 
 - ``big_event``: one text delta event far larger than the event cap, or just
@@ -13,7 +13,8 @@ never held whole):
   input does);
 - ``tiny_events``: a long stream of tiny text delta events;
 - ``huge_tool_call``: a function call whose arguments come as 64 KiB deltas,
-  far past the tool input cap.
+  far past the tool input cap;
+- ``tiny_tool_deltas``: one whose arguments come two characters a delta.
 
 Each is measured twice: in this process with ``tracemalloc`` (the peak of
 what Python allocated while the chain ran, above what was held before), and
@@ -148,6 +149,23 @@ def huge_tool_call(size: int) -> Chunks:
     return chunks
 
 
+def tiny_tool_deltas(size: int) -> Chunks:
+    """A function call whose arguments come two characters a delta, ``size`` characters in all."""
+    event = ARGS_HEAD + b'ab"}\n\n'
+    block = event * (CHUNK // len(event))
+    per_block = 2 * (CHUNK // len(event))
+
+    def chunks() -> Iterator[bytes]:
+        yield CREATED
+        yield CALL_ADDED
+        for _ in range(size // per_block):
+            yield block
+        yield event * (size % per_block // 2)
+        yield COMPLETED
+
+    return chunks
+
+
 def write(chunks: Chunks, path: str) -> int:
     """Write the input to ``path``; its size."""
     total = 0
@@ -272,6 +290,7 @@ def cases(quick: bool) -> list[Case]:
     small_cap = 8 * MIB
     count = 100_000 if quick else 1_000_000
     args = 20 * MIB if quick else 50 * MIB
+    tiny = 3 * MIB // 2 if quick else 2 * MIB  # characters: a million deltas on a full run
     full_cap = DEFAULT_MAX_EVENT_BYTES
 
     def over_the_caps(what: str, chunks: Chunks) -> list[Case]:
@@ -316,6 +335,14 @@ def cases(quick: bool) -> list[Case]:
             f"tool call, {args // MIB} MiB of arguments, cap 1 MiB",
             huge_tool_call(args),
             args,
+            tool_cap=1 * MIB,
+            bound=2 * MIB + 2 * MIB,
+            output=1 * MIB,
+        ),
+        Case(
+            f"tool call, {tiny // 2:,} deltas of 2 characters, cap 1 MiB",
+            tiny_tool_deltas(tiny),
+            tiny // 2 * len(ARGS_HEAD + b'ab"}\n\n'),
             tool_cap=1 * MIB,
             bound=2 * MIB + 2 * MIB,
             output=1 * MIB,

@@ -1,6 +1,6 @@
 """Signals the operators pass to each other between items (never seen by subscribers)."""
 
-from typing import NamedTuple
+from typing import AnyStr, NamedTuple
 
 from ._items import StopReason, ToolCall, ToolKind
 
@@ -11,11 +11,37 @@ class Terminal(NamedTuple):
     stop_reason: StopReason | None
 
 
+#: Pieces of a tool call's input (and an event's data lines) are kept joined in
+#: groups of this many when they are short: an object each costs more than a
+#: short piece holds (a 2-byte piece, about 20 times its size).
+GROUP = 256
+#: Short: under this many characters (bytes) a piece, on average.
+_SHORT = 2048
+
+
+def join_short_tail(parts: list[AnyStr], separator: AnyStr) -> None:
+    """Join the last ``GROUP`` of ``parts`` into one (with ``separator``) if they are short."""
+    tail = parts[-GROUP:]
+    if sum(map(len, tail)) < GROUP * _SHORT:
+        parts[-GROUP:] = [separator.join(tail)]
+
+
 class OpenCall:
     """A tool call in progress, shared by ``collect_tools`` (which grows and completes it)
     and ``finalize`` (which completes it as partial if the stream ends first)."""
 
-    __slots__ = ("call_id", "capped", "done", "held", "id", "kind", "name", "parts", "size")
+    __slots__ = (
+        "call_id",
+        "capped",
+        "done",
+        "held",
+        "id",
+        "kind",
+        "loose",
+        "name",
+        "parts",
+        "size",
+    )
 
     def __init__(self, id: str, call_id: str | None, name: str, kind: ToolKind) -> None:
         self.id = id
@@ -23,6 +49,7 @@ class OpenCall:
         self.name = name
         self.kind: ToolKind = kind
         self.parts: list[str] = []
+        self.loose = 0  # pieces at the end of ``parts`` not yet joined into a group
         self.size = 0  # UTF-8 bytes kept so far
         self.capped = False  # input went over the cap; later pieces were dropped
         self.done = False
@@ -30,16 +57,18 @@ class OpenCall:
         self.held: ToolCall | None = None
 
     def complete(self, partial: bool = False) -> ToolCall:
-        """Mark the call done and return it whole."""
+        """Mark the call done and return it whole (its pieces are let go)."""
         self.done = True
+        arguments = "".join(self.parts)
+        self.parts = []  # the call is done: ``finalize`` may still hold it, not its pieces
         return ToolCall(
             id=self.id,
             call_id=self.call_id,
             name=self.name,
-            arguments="".join(self.parts),
+            arguments=arguments,
             kind=self.kind,
             partial=partial or self.capped,
         )
 
 
-__all__ = ["OpenCall", "Terminal"]
+__all__ = ["GROUP", "OpenCall", "Terminal", "join_short_tail"]

@@ -18,6 +18,8 @@ import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
+from ._signals import GROUP, join_short_tail
+
 #: Default cap on one event's data, and on any one line (SPEC §5).
 DEFAULT_MAX_EVENT_BYTES = 128 * 1024 * 1024
 
@@ -49,8 +51,6 @@ _LONG_LINE = 2048
 _HEAD = 1024
 #: A block longer than this (odd events only) is read line by line, not split.
 _SPLIT = 64 * 1024
-#: Data lines of one event are kept in groups of this many (after the first).
-_GROUP = 256
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 
 
@@ -271,7 +271,7 @@ class SSEFramer:
         # over it is read line by line (its later lines are not held again).
         self._hold_cap = max_event_bytes
         # The event being read line by line (general rules).
-        self._data: list[bytes] = []  # its data lines: the first alone, then in groups
+        self._data: list[bytes] = []  # its data lines: the first alone, short ones in groups
         self._loose = 0  # data lines after the first not yet grouped
         self._size = 0
         self._name: bytes | None = None
@@ -572,12 +572,10 @@ class SSEFramer:
             self._overflow(data[0] if data else value)
             return
         data.append(value)
-        if len(data) > 1:
+        if len(data) > 1:  # the first line stays alone: it is the preview if over the cap
             self._loose += 1
-            if self._loose == _GROUP:
-                # Many short lines are kept as one object a group, not one each
-                # (an object costs more than a short line's bytes).
-                data[-_GROUP:] = [b"\n".join(data[-_GROUP:])]
+            if self._loose == GROUP:
+                join_short_tail(data, b"\n")
                 self._loose = 0
 
     def _overflow(self, preview: bytes) -> None:

@@ -20,7 +20,7 @@ from ._events import (
     ToolItem,
 )
 from ._items import Item, ToolRequestArg, ToolRequestComplete, ToolRequestStart
-from ._signals import OpenCall, Terminal
+from ._signals import GROUP, OpenCall, Terminal, join_short_tail
 from ._stage import batch_stage
 
 #: Default cap on one tool call's input (SPEC §5).
@@ -114,6 +114,10 @@ class ToolCollector:
             return
         call.size = size
         call.parts.append(piece)
+        call.loose += 1
+        if call.loose == GROUP:
+            join_short_tail(call.parts, "")
+            call.loose = 0
         out.append(ToolRequestArg(id=call.id, chunk=piece))
 
     def _complete(self, index: int, final: str | None, out: list[Collected]) -> None:
@@ -123,10 +127,13 @@ class ToolCollector:
         self._finished.add(index)
         if final and not call.capped:
             streamed = "".join(call.parts)
+            call.parts = [streamed]
+            call.loose = 0
             # The final text may hold what was never streamed (local servers
             # send arguments only in .done): the missing rest is one more piece.
             if len(final) > len(streamed) and final.startswith(streamed):
                 self._append(call, final[len(streamed) :], out)
+            del streamed
         whole = call.complete()
         same_id = self._by_id[call.id]
         if same_id[0] is not call:

@@ -8,6 +8,7 @@ a 160 MiB event, a million events, 50 MB of tool arguments, peak RSS of the
 CLI) come from ``python -m benchmarks.hostile_memory``.
 """
 
+import tracemalloc
 from collections.abc import Iterator
 
 import msgspec
@@ -27,9 +28,11 @@ from benchmarks.hostile_memory import (
     kept_arguments_hash,
     run_traced,
     tiny_events,
+    tiny_tool_deltas,
 )
 from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
-from pipeline import Done, ToolCall
+from pipeline import Done, Item, ToolCall, from_chunks, responses
+from pipeline.items import ToolRequestComplete
 
 MIB = 1024 * 1024
 CAP = 1 * MIB
@@ -255,6 +258,63 @@ def test_a_tool_call_past_the_cap_keeps_its_first_pieces_and_is_partial(
     assert summary.last == Done(stop_reason="end_turn")
     # The kept pieces, and one copy of them in the completed call.
     assert peak <= 2 * cap + 512 * 1024, f"{peak / MIB:.2f} MiB"
+
+
+@pytest.mark.parametrize("size", [CAP // 2, 2 * CAP])
+def test_a_tool_call_of_two_character_deltas_costs_about_twice_its_kept_input(size: int) -> None:
+    # Short pieces are kept joined in groups, not as an object each (which
+    # cost 15-30x the input before).
+    summary, peak = run_traced(tiny_tool_deltas(size), max_tool_input_bytes=CAP)
+
+    summary.check_frame()
+    call = the_call(summary)
+    kept = min(size, CAP)
+    assert call.arguments == "ab" * (kept // 2)
+    assert call.partial is True  # no .done came; over the cap, also cut
+    assert kinds(summary) == (["decode_error"] if size > CAP else [])
+    # The kept pieces, and one copy of them in the completed call.
+    assert peak <= 2 * kept + 512 * 1024, f"{peak / kept:.2f} x the kept input"
+
+
+def test_completed_tool_calls_are_not_kept_by_the_chain() -> None:
+    # Forty calls of 256 KiB one after another: what the chain holds stays
+    # about one call's worth (its pieces and its completed copy), not forty.
+    size = 256 * 1024
+
+    def chunks() -> Iterator[bytes]:
+        yield CREATED
+        for index in range(40):
+            yield (
+                b'data: {"type":"response.output_item.added","output_index":%d,"item":'
+                b'{"type":"function_call","id":"fc_%d","call_id":"c_%d","name":"f"}}\n\n'
+                % (index, index, index)
+            )
+            delta = b'data: {"type":"response.function_call_arguments.delta",'
+            delta += b'"output_index":%d,"delta":"%s"}\n\n' % (index, PIECE_TEXT.encode()[:1024])
+            for _ in range(size // 1024):
+                yield delta
+            yield b'data: {"type":"response.output_item.done","output_index":%d,"item":' % index
+            yield b'{"type":"function_call","id":"fc_%d","call_id":"c_%d","name":"f"}}\n\n' % (
+                index,
+                index,
+            )
+        yield COMPLETED
+
+    lengths: list[int] = []  # the completed calls' input lengths, not the calls
+
+    def on_next(item: Item) -> None:
+        if isinstance(item, ToolRequestComplete):
+            lengths.append(len(item.tool_call.arguments))
+
+    tracemalloc.start()
+    try:
+        responses(from_chunks(chunks)).subscribe(on_next)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert lengths == [size] * 40
+    assert peak <= 4 * size + 512 * 1024, f"{peak / size:.1f} x one call's input"
 
 
 def test_a_tool_call_past_the_default_cap_keeps_16_mib() -> None:
