@@ -1,6 +1,6 @@
 """Signals the operators pass to each other between items (never seen by subscribers)."""
 
-from typing import AnyStr, NamedTuple
+from typing import NamedTuple
 
 from ._items import StopReason, ToolCall, ToolKind
 
@@ -9,21 +9,6 @@ class Terminal(NamedTuple):
     """The response ended (``completed``, ``incomplete`` or ``failed``) with this stop reason."""
 
     stop_reason: StopReason | None
-
-
-#: Pieces of a tool call's input (and an event's data lines) are kept joined in
-#: groups of this many when they are short: an object each costs more than a
-#: short piece holds (a 2-byte piece, about 20 times its size).
-GROUP = 256
-#: Short: under this many characters (bytes) a piece, on average.
-_SHORT = 2048
-
-
-def join_short_tail(parts: list[AnyStr], separator: AnyStr) -> None:
-    """Join the last ``GROUP`` of ``parts`` into one (with ``separator``) if they are short."""
-    tail = parts[-GROUP:]
-    if sum(map(len, tail)) < GROUP * _SHORT:
-        parts[-GROUP:] = [separator.join(tail)]
 
 
 class OpenCall:
@@ -71,4 +56,4 @@ class OpenCall:
         )
 
 
-__all__ = ["GROUP", "OpenCall", "Terminal", "join_short_tail"]
+__all__ = ["OpenCall", "Terminal"]

@@ -18,7 +18,7 @@ import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from ._signals import GROUP, join_short_tail
+from ._stage import GROUP, join_short_tail
 
 #: Default cap on one event's data, and on any one line (SPEC §5).
 DEFAULT_MAX_EVENT_BYTES = 128 * 1024 * 1024

@@ -1,12 +1,30 @@
-"""The shape the inner stages share: one object per subscription, one list in, one list out."""
+"""What the inner stages share: one object per subscription, one list in, one list out.
+
+And the way two of them keep many short pieces (data lines, tool input) in groups.
+"""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import AnyStr, TypeVar
 
 from reactivex import Observable, abc
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
+
+
+#: Pieces of a tool call's input (and an event's data lines) are kept joined in
+#: groups of this many when they are short: an object each costs more than a
+#: short piece holds (a 2-byte piece, about 20 times its size).
+GROUP = 256
+#: Short: under this many characters (bytes) a piece, on average.
+_SHORT = 2048
+
+
+def join_short_tail(parts: list[AnyStr], separator: AnyStr) -> None:
+    """Join the last ``GROUP`` of ``parts`` into one (with ``separator``) if they are short."""
+    tail = parts[-GROUP:]
+    if sum(map(len, tail)) < GROUP * _SHORT:
+        parts[-GROUP:] = [separator.join(tail)]
 
 
 def batch_stage(
@@ -43,4 +61,4 @@ def batch_stage(
     return _stage
 
 
-__all__ = ["batch_stage"]
+__all__ = ["GROUP", "batch_stage", "join_short_tail"]

@@ -20,8 +20,8 @@ from ._events import (
     ToolItem,
 )
 from ._items import Item, ToolRequestArg, ToolRequestComplete, ToolRequestStart
-from ._signals import GROUP, OpenCall, Terminal, join_short_tail
-from ._stage import batch_stage
+from ._signals import OpenCall, Terminal
+from ._stage import GROUP, batch_stage, join_short_tail
 
 #: Default cap on one tool call's input (SPEC §5).
 DEFAULT_MAX_TOOL_INPUT_BYTES = 16 * 1024 * 1024
