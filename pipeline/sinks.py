@@ -72,12 +72,18 @@ class JsonLinesSink(abc.ObserverBase[Item]):
             self._file.close()
 
 
+#: How many ``error`` items a ``MetricsSink`` keeps (all of them are counted).
+KEPT_ERRORS = 100
+
+
 class MetricsSink(abc.ObserverBase[Item]):
     """Counts what a stream carried: time to first token and text, tokens, items/s, errors.
 
     Times count from ``start`` (the first item), or from ``mark_start()`` if it
     was called before: call it right before subscribing (or ``connect()``) to
-    include the wait for the server.
+    include the wait for the server. ``errors`` keeps the first 100 ``error``
+    items and ``error_count`` counts them all: a stream of broken events must
+    not grow the sink.
     """
 
     def __init__(self, clock: Any = time.perf_counter) -> None:
@@ -90,7 +96,8 @@ class MetricsSink(abc.ObserverBase[Item]):
         self.text_chars = 0
         self.tool_calls = 0
         self.usage: Usage | None = None
-        self.errors: list[Error] = []
+        self.errors: list[Error] = []  # the first KEPT_ERRORS of them
+        self.error_count = 0
         self.stop_reason: str | None = None
 
     def mark_start(self) -> None:
@@ -113,7 +120,9 @@ class MetricsSink(abc.ObserverBase[Item]):
         elif type(value) is Usage:
             self.usage = value
         elif type(value) is Error:
-            self.errors.append(value)
+            self.error_count += 1
+            if len(self.errors) < KEPT_ERRORS:
+                self.errors.append(value)
         elif type(value) is Done:
             self.stop_reason = value.stop_reason
             self.ended_at = now
@@ -159,6 +168,7 @@ class MetricsSink(abc.ObserverBase[Item]):
             "reasoning_tokens": tokens.reasoning_tokens if tokens else None,
             "cache_read_tokens": tokens.cache_read_tokens if tokens else None,
             "errors": [error.kind for error in self.errors],
+            "error_count": self.error_count,
             "stop_reason": self.stop_reason,
             "time_to_first_token_s": self.time_to_first_token,
             "time_to_first_text_s": self.time_to_first_text,
@@ -314,4 +324,4 @@ class TerminalView(abc.ObserverBase[Item]):
         self._out.flush()
 
 
-__all__ = ["JsonLinesSink", "MetricsSink", "TerminalView", "encode_line"]
+__all__ = ["KEPT_ERRORS", "JsonLinesSink", "MetricsSink", "TerminalView", "encode_line"]

@@ -13,6 +13,7 @@ from pipeline import (
     Done,
     EncryptedReasoning,
     Error,
+    ErrorKind,
     Item,
     JsonLinesSink,
     Metadata,
@@ -34,6 +35,7 @@ from pipeline import (
 from pipeline._http_cli import demo_recording_path
 from pipeline.http import build_request, stream_responses
 from pipeline.server import ReplayServer
+from pipeline.sinks import KEPT_ERRORS
 from tests.helpers import as_json, check_invariants
 from tests.test_http_source import Run
 
@@ -193,9 +195,29 @@ def test_metrics_sink_counts_times_tokens_and_errors() -> None:
     assert summary["output_tokens"] == 5
     assert summary["reasoning_tokens"] == 3
     assert summary["errors"] == ["decode_error"]
+    assert summary["error_count"] == 1
     assert summary["tool_calls"] == 1
     assert summary["stop_reason"] == "end_turn"
     assert summary["text_chars"] == len("Hello, world")
+
+
+def test_metrics_sink_keeps_the_first_errors_and_counts_them_all() -> None:
+    # A stream of broken events gives an error item for each: the sink must not
+    # grow with them.
+    metrics = MetricsSink(clock=Clock())
+    kinds: list[ErrorKind] = ["decode_error", "server_error"]
+    errors = [
+        Error(kind=kind, code=None, message=str(i), status=None, retryable=False, retry_after=None)
+        for i, kind in enumerate(kinds * 5_000)
+    ]
+
+    feed(metrics, [*ITEMS[:-1], *errors, ITEMS[-1]])
+
+    assert metrics.error_count == 10_000
+    assert metrics.errors == errors[:KEPT_ERRORS]
+    summary = metrics.summary()
+    assert summary["error_count"] == 10_000
+    assert summary["errors"] == kinds * (KEPT_ERRORS // 2)
 
 
 def test_metrics_mark_start_counts_from_the_request() -> None:
