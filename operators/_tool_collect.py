@@ -133,7 +133,6 @@ class ToolCollector:
             # send arguments only in .done): the missing rest is one more piece.
             if len(final) > len(streamed) and final.startswith(streamed):
                 self._append(call, final[len(streamed) :], out)
-            del streamed
         whole = call.complete()
         same_id = self._by_id[call.id]
         if same_id[0] is not call:
