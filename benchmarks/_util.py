@@ -49,9 +49,14 @@ def timed_in_turns(
     return times
 
 
+def medians(times: Mapping[str, list[float]]) -> dict[str, float]:
+    """The median of each name's times."""
+    return {name: median(values) for name, values in times.items()}
+
+
 def timed_together(runs_of: Mapping[str, Callable[[], object]], runs: int) -> dict[str, float]:
     """Median CPU time (seconds) of each callable, run in turns (see ``timed_in_turns``)."""
-    return {name: median(values) for name, values in timed_in_turns(runs_of, runs).items()}
+    return medians(timed_in_turns(runs_of, runs))
 
 
 def turn_ratio(times: Mapping[str, list[float]], top: str, bottom: str) -> float:

@@ -44,6 +44,7 @@ from ._util import (
     header,
     machine,
     median,
+    medians,
     timed,
     timed_in_turns,
     timed_together,
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if openai_run is not None:
         turns["b64"] = openai_run
     times = timed_in_turns(turns, runs)
-    results.update({name: median(values) for name, values in times.items()})
+    results.update(medians(times))
     print(_row("(c) floor: hand-written msgspec loop", results["c64"], n))
     print(_row("(a) rxresponses, per-item delivery", results["a64"], n))
     if openai_run is not None:
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         runs,
     )
-    results.update({name: median(times) for name, times in trio.items()})
+    results.update(medians(trio))
     print(_row("(c) floor", results["c512"], n))
     print(_row("(a) rxresponses", results["a512"], n))
     r512 = turn_ratio(trio, "a512", "a64 again")
