@@ -12,7 +12,7 @@ This lives in ``benchmarks/`` only: the library must honour the JSON ``type``.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -150,24 +150,95 @@ _ROUTE = {
 
 def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
     """Read ``chunks`` of the benchmark stream and call ``emit`` once per item."""
-    emit(Start(message_id=str(uuid.uuid4())))
-    route = _ROUTE.get
-    calls: dict[int, tuple[str, str, str, list[str]]] = {}
-    text_at: set[int] = set()
-    reasoning_at: set[int] = set()
-    metadata_sent = False
-    pending: list[bytes] = []
+    reader = FloorReader(emit)
     for chunk in chunks:
+        if reader.feed(chunk):
+            return
+    raise ValueError("the benchmark stream ended without response.completed")
+
+
+class FloorReader:
+    """The floor's loop, fed a chunk at a time; ``feed`` is true once the response completed.
+
+    By default a chunk's events are split at once and then mapped: the
+    throughput floor. With ``as_found=True`` each event is mapped as soon as
+    its blank line is found (one-byte searches), and held bytes are joined
+    with the first event only, so the first item of a large chunk does not
+    wait for the rest of it: the latency floor of ``benchmarks.http``.
+    """
+
+    __slots__ = (
+        "_as_found",
+        "_calls",
+        "_emit",
+        "_metadata_sent",
+        "_pending",
+        "_reasoning_at",
+        "_text_at",
+        "ended",
+    )
+
+    def __init__(self, emit: Callable[[Item], object], *, as_found: bool = False) -> None:
+        self._emit = emit
+        self._as_found = as_found
+        self._calls: dict[int, tuple[str, str, str, list[str]]] = {}
+        self._text_at: set[int] = set()
+        self._reasoning_at: set[int] = set()
+        self._metadata_sent = False
+        self._pending: list[bytes] = []
+        self.ended = False
+        emit(Start(message_id=str(uuid.uuid4())))
+
+    def feed(self, chunk: bytes) -> bool:
+        if self.ended:
+            return True
+        if self._as_found:
+            self.ended = self._map(self._each_event(chunk))
+            return self.ended
+        pending = self._pending
         if pending:
             pending.append(chunk)
             if b"\n\n" not in chunk and not (chunk[:1] == b"\n" and pending[-2][-1:] == b"\n"):
-                continue
+                return False
             chunk = b"".join(pending)
             pending.clear()
         frames = chunk.split(b"\n\n")
         rest = frames.pop()
         if rest:
             pending.append(rest)
+        self.ended = self._map(frames)
+        return self.ended
+
+    def _each_event(self, chunk: bytes) -> Iterator[bytes]:
+        """The events ``chunk`` ends, one by one as their blank lines are found."""
+        pending = self._pending
+        start = 0
+        if pending:
+            if pending[-1][-1:] == b"\n" and chunk[:1] == b"\n":
+                event = b"".join(pending)[:-1]
+                start = 1
+            else:
+                end = _blank_line(chunk, 0)
+                if end < 0:
+                    pending.append(chunk)
+                    return
+                event = b"".join([*pending, chunk[:end]])
+                start = end + 2
+            pending.clear()
+            yield event
+        while (end := _blank_line(chunk, start)) >= 0:
+            yield chunk[start:end]
+            start = end + 2
+        if start < len(chunk):
+            pending.append(chunk[start:])
+
+    def _map(self, frames: Iterable[bytes]) -> bool:
+        """Each event's items, written inline; true at ``response.completed``."""
+        emit = self._emit
+        route = _ROUTE.get
+        calls = self._calls
+        text_at = self._text_at
+        reasoning_at = self._reasoning_at
         for frame in frames:
             # b"event: NAME\ndata: JSON"
             newline = frame.find(b"\n", 7)
@@ -220,15 +291,25 @@ def run_floor(chunks: Iterable[bytes], emit: Callable[[Item], object]) -> None:
                 elif type(whole) is _CallDone:
                     complete_call(calls, done.output_index, whole.arguments, emit)
             elif kind == _LIFE:
-                if not metadata_sent:
+                if not self._metadata_sent:
                     life = _LIFECYCLE.decode(data)
-                    metadata_sent = True
+                    self._metadata_sent = True
                     emit(Metadata(response_id=life.response.id, model=life.response.model))
             else:  # response.completed
                 final = _COMPLETED.decode(data).response
                 finish_response(final.usage, final.status, calls, emit)
-                return
-    raise ValueError("the benchmark stream ended without response.completed")
+                return True
+        return False
+
+
+def _blank_line(data: bytes, start: int) -> int:
+    """Where the first ``\\n\\n`` from ``start`` begins, or -1 (memchr-fast one-byte searches)."""
+    at = data.find(b"\n", start)
+    while at >= 0:
+        if data[at + 1 : at + 2] == b"\n":
+            return at
+        at = data.find(b"\n", at + 2)
+    return -1
 
 
 def complete_call(
@@ -278,4 +359,4 @@ def finish_response(
     emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
 
 
-__all__ = ["complete_call", "finish_response", "run_floor"]
+__all__ = ["FloorReader", "complete_call", "finish_response", "run_floor"]

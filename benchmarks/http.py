@@ -12,14 +12,19 @@ at once, for ``max(1, --streams // C)`` rounds, read by:
     subscribed with a per-item ``on_next`` (and, as (a'), consumed with
     ``async for item in pipeline.iterate(...)``);
 (b) openai-python: ``AsyncOpenAI().responses.create(stream=True)``, its typed
-    events mapped to the same items.
+    events mapped to the same items;
+(c) the floor, as found: aiohttp's chunks fed straight to the hand-written
+    loop of ``benchmarks.floor``, each event mapped as soon as its blank line
+    is found. It has none of the library's duties (routing by the JSON
+    ``type``, any line ending, caps, errors as data, the operator chain): the
+    peer of (a)'s first-item latency, measured in the same run.
 
 It prints aggregate events/s for each (events of the recording x streams /
-wall time) and their ratio, and, for (a), the time from a chunk's arrival at
-the pipeline to its first item (median and p99, in wall time and in the
-thread's CPU time): a pass-through operator stamps each chunk before
-handing it on. Every stream's items are checked
-against the hand-written loop's.
+wall time) and their ratio, and, for (a) and (c), the time from a chunk's
+arrival to its first item (median and p99, in wall time and in the thread's
+CPU time; for (a) a pass-through operator stamps each chunk before handing it
+on to the pipeline), and the ratio of their p99s. Every stream's items are
+checked against the hand-written loop's.
 """
 
 import argparse
@@ -37,7 +42,7 @@ from reactivex import Observable, abc
 from operators import Done, Item
 
 from ._util import header, machine, median, percentile, verdict
-from .floor import run_floor
+from .floor import FloorReader, run_floor
 from .streamgen import build
 from .throughput import same_items
 
@@ -117,6 +122,29 @@ async def _rxresponses_stream(base_url: str, session: Any, clock: _Clock) -> lis
     return items
 
 
+async def _floor_stream(base_url: str, session: Any, clock: _Clock) -> list[Item]:
+    """The latency floor: aiohttp's chunks straight into the hand-written loop, mapped as found."""
+    items: list[Item] = []
+
+    def emit(item: Item) -> None:
+        clock.item()
+        items.append(item)
+
+    reader = FloorReader(emit, as_found=True)
+    headers = {"Accept": "text/event-stream", "Authorization": "Bearer sk-bench"}
+    async with session.post(base_url + "/responses", json=_BODY, headers=headers) as response:
+        response.raise_for_status()
+        async for chunk in response.content.iter_any():
+            clock.arrive()
+            ended = reader.feed(chunk)
+            if not clock.waiting:
+                clock.sizes.append(len(chunk))
+            clock.waiting = False
+            if ended:
+                break
+    return items
+
+
 async def _rxresponses_iterate(base_url: str, session: Any) -> list[Item]:
     from pipeline import iterate
     from pipeline.http import stream_responses
@@ -146,6 +174,29 @@ async def _level(
     return time.perf_counter() - start, results
 
 
+def _latency(label: str, clock: _Clock, with_target: bool) -> None:
+    """Chunk arrival -> first item: median and p99 in wall and CPU time, and the chunks' sizes."""
+    lat = clock.latencies
+    p99 = percentile(lat, 99)
+    line = (
+        f"  {label} chunk arrival -> first item: median {median(lat) * 1e6:.1f} µs, "
+        f"p99 {p99 * 1e6:.1f} µs over {len(lat):,} chunks"
+    )
+    if with_target:
+        line += f"   [target p99 < 100 µs: {verdict(p99 < 100e-6)}]"
+    print(line)
+    cpu = clock.cpu_latencies
+    print(
+        f"  {label} the same in this thread's CPU time: median {median(cpu) * 1e6:.1f} µs, "
+        f"p99 {percentile(cpu, 99) * 1e6:.1f} µs"
+    )
+    sizes = [float(size) for size in clock.sizes]
+    print(
+        f"  {label} those chunks: median {median(sizes) / 1024:.1f} KiB, "
+        f"p99 {percentile(sizes, 99) / 1024:.1f} KiB"
+    )
+
+
 async def _bench(
     base_url: str, events: int, expected: list[Item], levels: list[int], streams: int
 ) -> bool:
@@ -156,9 +207,10 @@ async def _bench(
     client = AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
     ok = True
     try:
-        clock = _Clock()
+        clock, floor_clock = _Clock(), _Clock()
         readers: dict[str, Callable[[], Awaitable[list[Item]]]] = {
             "(a) rxresponses, subscribe": lambda: _rxresponses_stream(base_url, session, clock),
+            "(c) the floor, as found": lambda: _floor_stream(base_url, session, floor_clock),
             "(a') rxresponses, async for": lambda: _rxresponses_iterate(base_url, session),
             "(b) openai-python": lambda: _openai_stream(client),
         }
@@ -169,9 +221,10 @@ async def _bench(
             n = concurrency * rounds
             header(f"{concurrency} concurrent stream(s) x {rounds} round(s) = {n} streams")
             rates: dict[str, float] = {}
-            clock.latencies.clear()
-            clock.cpu_latencies.clear()
-            clock.sizes.clear()
+            for each in (clock, floor_clock):
+                each.latencies.clear()
+                each.cpu_latencies.clear()
+                each.sizes.clear()
             for label, read in readers.items():
                 seconds, results = await _level(read, concurrency, rounds)
                 good = all(same_items(items, expected) for items in results)
@@ -186,26 +239,10 @@ async def _bench(
             if concurrency >= 100:
                 line += f"   [target >= 10: {verdict(a / b >= 10)}]"
             print(line)
-            lat = clock.latencies
-            p99 = percentile(lat, 99)
-            line = (
-                f"  (a) chunk arrival -> first item: median {median(lat) * 1e6:.1f} µs, "
-                f"p99 {p99 * 1e6:.1f} µs over {len(lat):,} chunks"
-            )
-            sizes = [float(size) for size in clock.sizes]
-            sizes_line = (
-                f"  (a) those chunks: median {median(sizes) / 1024:.1f} KiB, "
-                f"p99 {percentile(sizes, 99) / 1024:.1f} KiB"
-            )
-            if concurrency >= 100:
-                line += f"   [target p99 < 100 µs: {verdict(p99 < 100e-6)}]"
-            print(line)
-            cpu = clock.cpu_latencies
-            print(
-                f"  (a) the same in this thread's CPU time: median {median(cpu) * 1e6:.1f} µs, "
-                f"p99 {percentile(cpu, 99) * 1e6:.1f} µs"
-            )
-            print(sizes_line)
+            _latency("(a)", clock, concurrency >= 100)
+            _latency("(c)", floor_clock, False)
+            a99, c99 = percentile(clock.latencies, 99), percentile(floor_clock.latencies, 99)
+            print(f"  (a)/(c) chunk arrival -> first item, p99: {a99 / c99:.2f}")
     finally:
         await session.close()
         await client.close()
