@@ -74,8 +74,10 @@ def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
     eol: bytes,
 ) -> None:
     # The first items of a large network read must not wait for all of it: its
-    # events go on 1, 4, 16 at a time, then in pieces of at most 64 KiB.
-    small = sse([text_delta("token")]).replace(b"\n", eol)
+    # events go on 1, 4, 16 at a time, then in pieces of at most 64 KiB. (Events
+    # that give no item here, so that nothing says the items already flow.)
+    small = sse([{"type": "response.web_search_call.searching", "output_index": 0}])
+    small = small.replace(b"\n", eol)
     chunk = small * 3000
     batches: list[int] = []
 
@@ -86,6 +88,55 @@ def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
     assert batches[:3] == [1, 4, 16]
     assert all(size <= 64 * 1024 // len(small) + 1 for size in batches)
     assert len(batches) < 12
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+def test_once_a_delta_went_on_the_rest_of_a_large_chunk_goes_in_large_pieces(
+    eol: bytes,
+) -> None:
+    # A delta gives an item: the chunk's first item is out, and small pieces
+    # would only cost time (each goes through every stage on its own).
+    small = sse([text_delta("token")]).replace(b"\n", eol)
+    chunk = small * 3000
+    batches: list[int] = []
+
+    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert sum(batches) == 3000
+    assert batches[0] == 1
+    assert all(size > 16 for size in batches[1:-1])
+    assert all(size <= 64 * 1024 // len(small) + 1 for size in batches)
+
+
+def test_events_before_the_first_delta_of_a_large_chunk_go_on_in_small_pieces() -> None:
+    # Two events that give no item (an item and its part starting), then deltas:
+    # the first delta goes on in the second piece, then the rest in large ones.
+    starts = sse(
+        [
+            {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message"}},
+            {"type": "response.content_part.added", "output_index": 0, "content_index": 0},
+        ]
+    )
+    chunk = starts + sse([text_delta("token")]) * 3000
+    batches: list[int] = []
+
+    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert sum(batches) == 3002
+    assert batches[:2] == [1, 4]
+    assert all(size > 16 for size in batches[2:-1])
+
+
+def test_events_without_a_name_keep_the_growing_pieces() -> None:
+    # No ``event:`` line: nothing to tell a delta by before decoding.
+    small = sse([text_delta("token")], named=False)
+    chunk = small * 3000
+    batches: list[int] = []
+
+    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+
+    assert sum(batches) == 3000
+    assert batches[:3] == [1, 4, 16]
 
 
 def test_a_large_chunk_of_json_lines_goes_on_in_growing_pieces_too() -> None:
@@ -103,7 +154,7 @@ def test_a_large_chunk_of_json_lines_goes_on_in_growing_pieces_too() -> None:
 def test_after_long_events_in_a_large_chunk_the_next_event_goes_on_alone() -> None:
     # Three 12 KB events (a message's ``.done`` events repeat its text, and give
     # no item), then small ones: the first of those goes on alone, not behind
-    # the events that follow it.
+    # the events that follow it; it is a delta, so the rest goes in large pieces.
     long_events = sse([{"type": "response.output_text.done", "text": "x" * 12_000}] * 3)
     chunk = long_events + sse([text_delta("token")]) * 3000
     batches: list[int] = []
@@ -111,7 +162,8 @@ def test_after_long_events_in_a_large_chunk_the_next_event_goes_on_alone() -> No
     frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
     assert sum(batches) == 3003
-    assert batches[:6] == [1, 1, 1, 1, 4, 16]
+    assert batches[:4] == [1, 1, 1, 1]
+    assert all(size > 16 for size in batches[4:-1])
 
 
 def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:
