@@ -68,6 +68,9 @@ _HEAD = 1024
 #: A block longer than this (odd events only) is read line by line, not split.
 _SPLIT = 64 * 1024
 _RAW = msgspec.json.Decoder(msgspec.Raw)
+#: In this many bytes or fewer, a two-byte search for a blank line costs less
+#: than a loop of one-byte ones.
+_SMALL = 2048
 
 
 def _blank_line(data: bytes, end: int, start: int = 0) -> int:
@@ -78,7 +81,7 @@ def _blank_line(data: bytes, end: int, start: int = 0) -> int:
     """
     size = len(data)
     if end >= size:
-        if size - start <= 2048:  # a few bytes: one two-byte search costs less than the loop
+        if size - start <= _SMALL:  # a few bytes: one two-byte search costs less than the loop
             return data.find(b"\n\n", start)
         end = size
     at = data.find(b"\n", start, end)
@@ -139,7 +142,7 @@ def _last_blank_line(data: bytes, first: int) -> int:
 
     Backwards with one-byte searches too: a long event may begin after it.
     """
-    if len(data) <= 2048:
+    if len(data) <= _SMALL:
         return data.rfind(b"\n\n")
     at = data.rfind(b"\n")
     while at > first + 1:
@@ -313,9 +316,14 @@ class SSEFramer:
                     self._raw_size = size
                     self._raw_nl = False
                     return frames
-            first = last = _blank_line(chunk, len(chunk))
-            if first >= 0:
-                last = _last_blank_line(chunk, first)
+            if len(chunk) <= _SMALL:  # two-byte searches, without the calls
+                first = last = chunk.find(b"\n\n")
+                if first >= 0:
+                    last = chunk.rfind(b"\n\n")
+            else:
+                first = last = _blank_line(chunk, len(chunk))
+                if first >= 0:
+                    last = _last_blank_line(chunk, first)
             if self._raw_nl and chunk[:1] == b"\n":
                 first = -1  # the held bytes end a line, and this chunk starts with a blank one
                 last = max(last, first)
@@ -360,7 +368,12 @@ class SSEFramer:
             self._first_block(chunk, first, frames)
         # After the first event, every event starts afresh.
         if last > first + 1:
-            self._events(chunk[first + 2 : last], frames)
+            body = chunk[first + 2 : last]
+            if len(body) > _SHORT_BODY:
+                self._events(body, frames)
+            else:  # a few events, block by block (as ``_events`` would)
+                for block in body.split(b"\n\n"):
+                    self._block(block, frames)
         rest = chunk[last + 2 :]
         if rest:
             self._hold(rest, frames)
