@@ -67,10 +67,15 @@ class _Clock:
         self.cpu_latencies: list[float] = []
         self.sizes: list[int] = []  # bytes of each chunk that gave an item
 
-    def arrive(self) -> None:
+    def read(self, chunk: bytes, handle: Callable[[bytes], object]) -> None:
+        """``handle(chunk)``, timed from the chunk's arrival to the first item it gives."""
         self.waiting = True
         self.arrived_cpu = time.thread_time()
         self.arrived = time.perf_counter()
+        handle(chunk)
+        if not self.waiting:
+            self.sizes.append(len(chunk))
+        self.waiting = False
 
     def item(self) -> None:
         if self.waiting:
@@ -86,11 +91,7 @@ def _stamped(source: Observable[bytes], clock: _Clock) -> Observable[bytes]:
         observer: abc.ObserverBase[bytes], scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         def on_next(chunk: bytes) -> None:
-            clock.arrive()
-            observer.on_next(chunk)
-            if not clock.waiting:
-                clock.sizes.append(len(chunk))
-            clock.waiting = False
+            clock.read(chunk, observer.on_next)
 
         return source.subscribe(
             on_next, observer.on_error, observer.on_completed, scheduler=scheduler
@@ -135,12 +136,8 @@ async def _floor_stream(base_url: str, session: Any, clock: _Clock) -> list[Item
     async with session.post(base_url + "/responses", json=_BODY, headers=headers) as response:
         response.raise_for_status()
         async for chunk in response.content.iter_any():
-            clock.arrive()
-            ended = reader.feed(chunk)
-            if not clock.waiting:
-                clock.sizes.append(len(chunk))
-            clock.waiting = False
-            if ended:
+            clock.read(chunk, reader.feed)
+            if reader.ended:
                 break
     return items
 
