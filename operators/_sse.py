@@ -18,6 +18,7 @@ import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
+from ._events import DELTA_TYPES
 from ._stage import GROUP, join_short_tail
 
 #: Default cap on one event's data, and on any one line (SPEC §5).
@@ -32,11 +33,12 @@ _PREVIEW = 256
 #: A chunk larger than this is framed in pieces, so that its first items do
 #: not wait for the whole chunk: pieces of 1, 4, 16, … whole events (the first
 #: up to ``_WHOLE_EVENT`` bytes, the others within ``LATER_PIECE``) until ``_HURRY``
-#: events went on, or a delta did, then of ``LATER_PIECE`` bytes. After long
-#: events (over ``_LONG_EVENT`` bytes on average) the next piece is one event
-#: again: long events mostly give no item (a message's ``.done`` events repeat
-#: its text), and the first item after them must not wait behind the events
-#: that follow. Once a delta went on, the chunk's first item is out, and small
+#: events went on, or a delta did (told by its SSE name, a hint only: ``decode``
+#: reads the JSON ``type``), then of ``LATER_PIECE`` bytes. After long events
+#: (over ``_LONG_EVENT`` bytes on average) the next piece is one event again:
+#: long events mostly give no item (a message's ``.done`` events repeat its
+#: text), and the first item after them must not wait behind the events that
+#: follow. Once a delta went on, the chunk's first item is out, and small
 #: pieces only cost: an event costs more in a small piece than in a large one
 #: (64 KiB chunks of the benchmark stream took 12% longer through the chain in
 #: pieces of 1, 4 and 16 events than whole; 2% with the delta rule).
@@ -45,18 +47,6 @@ LATER_PIECE = 64 * 1024
 _HURRY = 16
 _LONG_EVENT = 1024
 _WHOLE_EVENT = 4 * LATER_PIECE
-#: SSE names of the events that give an item as they come. A hint only, for
-#: the size of the next piece (``decode`` reads the JSON ``type``).
-_DELTAS = frozenset(
-    {
-        b"response.output_text.delta",
-        b"response.refusal.delta",
-        b"response.reasoning_summary_text.delta",
-        b"response.reasoning_text.delta",
-        b"response.function_call_arguments.delta",
-        b"response.custom_tool_call_input.delta",
-    }
-)
 #: Whole events shorter than this together are read block by block: for a
 #: few events, reading their lines costs more than it saves.
 _SHORT_BODY = 1024
@@ -760,7 +750,7 @@ def frame_(
                         return
                     if frames:
                         passed += len(frames)
-                        if passed < _HURRY and any(frame[0] in _DELTAS for frame in frames):
+                        if passed < _HURRY and any(frame[0] in DELTA_TYPES for frame in frames):
                             passed = _HURRY  # items flow: the rest goes in large pieces
                         observer.on_next(frames)
                     start = end
