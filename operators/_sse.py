@@ -366,13 +366,7 @@ class SSEFramer:
                     self._block(block, frames)
         rest = chunk[last + 2 :]
         if rest:
-            # Nothing is held here: ``_hold``'s first steps, without the call.
-            if len(rest) <= self._hold_cap:
-                self._raw.append(rest)
-                self._raw_size = len(rest)
-                self._raw_nl = rest[-1] == 0x0A
-            else:
-                self._hold(rest, frames)
+            self._hold(rest, frames)
         return frames
 
     def _events(self, body: bytes, frames: list[Frame]) -> None:
