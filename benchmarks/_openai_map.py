@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterable, Callable
 from typing import Any
 
-from operators import (
+from rxresponses.operators import (
     EncryptedReasoning,
     Item,
     Metadata,

@@ -12,7 +12,7 @@ import sys
 
 
 async def _serve(path: str) -> None:
-    from pipeline.server import ReplayServer
+    from rxresponses.server import ReplayServer
 
     async with ReplayServer([path], events_per_second=None) as server:
         print(server.base_url, flush=True)

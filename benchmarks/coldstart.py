@@ -46,7 +46,7 @@ def wall(command: list[str], runs: int) -> tuple[float, float]:
 
 def imports_aiohttp_on_replay(path: str) -> bool:
     code = (
-        "import sys; from pipeline.cli import main; "
+        "import sys; from rxresponses.cli import main; "
         f"main(['replay', {path!r}, '--jsonl']); "
         "sys.stderr.write(str(int('aiohttp' in sys.modules)))"
     )
@@ -64,7 +64,7 @@ def run(runs: int = 9) -> bool:
         open(empty, "wb").close()
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
-            ("python -c 'import pipeline'", [py, "-c", "import pipeline"]),
+            ("python -c 'import rxresponses'", [py, "-c", "import rxresponses"]),
             ("python -c 'import reactivex'", [py, "-c", "import reactivex"]),
             ("python -c 'import openai'", [py, "-c", "import openai"]),
             ("rxresponses --help", [*cli, "--help"]),
@@ -76,8 +76,8 @@ def run(runs: int = 9) -> bool:
     for label, (seconds, cpu) in figures.items():
         print(f"  {label:<36} {seconds * 1e3:6.1f} ms {cpu * 1e3:6.1f} ms")
     replay = figures["rxresponses replay EMPTY --jsonl"][0]
-    ratio = figures["python -c 'import openai'"][0] / figures["python -c 'import pipeline'"][0]
-    print(f"  import openai / import pipeline (wall) = {ratio:.1f}")
+    ratio = figures["python -c 'import openai'"][0] / figures["python -c 'import rxresponses'"][0]
+    print(f"  import openai / import rxresponses (wall) = {ratio:.1f}")
     print(f"  replay imports aiohttp: {aiohttp}   [target no: {verdict(not aiohttp)}]")
     print(f"  replay of an empty file, wall: [target < 150 ms: {verdict(replay < 0.150)}]")
     return replay < 0.150 and not aiohttp

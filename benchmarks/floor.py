@@ -3,7 +3,7 @@
 No ReactiveX, no framing rules beyond what the benchmark stream uses
 (``event:`` + ``data:`` lines, ``\\n\\n`` between events), routing by the SSE
 ``event:`` name to one msgspec decoder per event type, and the mapping
-written inline. It produces exactly the items ``pipeline.responses`` gives
+written inline. It produces exactly the items ``rxresponses.responses`` gives
 for that stream, so the ratio between the two is the price of the library's
 generality (any line ending, JSON ``type`` routing, caps, errors as data, the
 operator chain).
@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgspec
-
-from operators import (
+from rxresponses.operators import (
     Done,
     EncryptedReasoning,
     Item,

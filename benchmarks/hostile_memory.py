@@ -38,8 +38,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
-from pipeline import (
+from rxresponses import (
     Done,
     Error,
     Item,
@@ -48,7 +47,8 @@ from pipeline import (
     from_chunks,
     responses,
 )
-from pipeline.items import ToolRequestArg, ToolRequestComplete, ToolRequestStart
+from rxresponses.items import ToolRequestArg, ToolRequestComplete, ToolRequestStart
+from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
 
 from ._util import header, machine, verdict
 from .memory import empty_replay_rss, peak_rss

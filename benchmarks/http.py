@@ -3,14 +3,14 @@
     python -m benchmarks.http            # 3,000-event response; 1, 10, 100 concurrent streams
     python -m benchmarks.http --quick    # 1,000 events, fewer streams
 
-The embedded replay server (``pipeline.server.ReplayServer``, in its own
+The embedded replay server (``rxresponses.server.ReplayServer``, in its own
 process so client and server do not share one core) serves a realistic
 response unpaced, in large writes. At each concurrency level C, C streams run
 at once, for ``max(1, --streams // C)`` rounds, read by:
 
 (a) ``responses(http_source(...))`` on one shared ``aiohttp.ClientSession``,
     subscribed with a per-item ``on_next`` (and, as (a'), consumed with
-    ``async for item in pipeline.iterate(...)``);
+    ``async for item in rxresponses.iterate(...)``);
 (b) openai-python: ``AsyncOpenAI().responses.create(stream=True)``, its typed
     events mapped to the same items;
 (c) the floor, as found: aiohttp's chunks fed straight to the hand-written
@@ -38,8 +38,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from reactivex import Observable, abc
-
-from operators import Done, Item
+from rxresponses.operators import Done, Item
 
 from ._util import header, machine, median, percentile, verdict
 from .floor import FloorReader, run_floor
@@ -101,8 +100,8 @@ def _stamped(source: Observable[bytes], clock: _Clock) -> Observable[bytes]:
 
 
 async def _rxresponses_stream(base_url: str, session: Any, clock: _Clock) -> list[Item]:
-    from pipeline import responses
-    from pipeline.http import http_source
+    from rxresponses import responses
+    from rxresponses.http import http_source
 
     items: list[Item] = []
     finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -143,8 +142,8 @@ async def _floor_stream(base_url: str, session: Any, clock: _Clock) -> list[Item
 
 
 async def _rxresponses_iterate(base_url: str, session: Any) -> list[Item]:
-    from pipeline import iterate
-    from pipeline.http import stream_responses
+    from rxresponses import iterate
+    from rxresponses.http import stream_responses
 
     stream = stream_responses(_BODY, base_url=base_url, api_key="sk-bench", session=session)
     return [item async for item in iterate(stream)]

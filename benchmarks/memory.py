@@ -34,11 +34,11 @@ MIB = 1024 * 1024
 
 
 def replay_command() -> list[str]:
-    """The console script next to this interpreter, else ``python -m pipeline``."""
+    """The console script next to this interpreter, else ``python -m rxresponses``."""
     script = os.path.join(os.path.dirname(sys.executable), "rxresponses")
     if os.path.exists(script):
         return [script]
-    return [sys.executable, "-m", "pipeline"]
+    return [sys.executable, "-m", "rxresponses"]
 
 
 #: Runs argv[1:] with stdout on /dev/null; prints its ru_maxrss (KiB) and exit code.

@@ -4,7 +4,7 @@
     python -m benchmarks.soak --quick    # 3 rounds of 1,000 + 200 streams, 200 cycles
 
 Everything runs in this process on one event loop: the embedded replay server
-(``pipeline.server.ReplayServer``) on 127.0.0.1 and the real aiohttp client,
+(``rxresponses.server.ReplayServer``) on 127.0.0.1 and the real aiohttp client,
 one shared ``ClientSession`` whose connector is sized for the storm. Each
 round does, with the bundled demo recording (109 events, 36 KB, two tool
 calls):
@@ -54,11 +54,10 @@ from typing import Any
 
 import aiohttp
 from reactivex import Observable
-
-from pipeline import Done, Error, Item, Start, from_file, responses
-from pipeline.http import build_request, stream_responses
-from pipeline.items import ToolRequestArg, ToolRequestComplete, ToolRequestStart
-from pipeline.server import ReplayServer, split_events
+from rxresponses import Done, Error, Item, Start, from_file, responses
+from rxresponses.http import build_request, stream_responses
+from rxresponses.items import ToolRequestArg, ToolRequestComplete, ToolRequestStart
+from rxresponses.server import ReplayServer, split_events
 
 from ._util import header, machine, verdict
 

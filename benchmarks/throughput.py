@@ -30,15 +30,15 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
-from operators import Dispatcher as _Dispatcher
-from operators import (
+from rxresponses import from_bytes, responses
+from rxresponses.operators import Dispatcher as _Dispatcher
+from rxresponses.operators import (
     EventDecoder,
     Item,
     SSEFramer,
     Start,
     ToolCollector,
 )
-from pipeline import from_bytes, responses
 
 from ._util import (
     header,

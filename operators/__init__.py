@@ -4,7 +4,7 @@ Each factory returns an operator for ``Observable.pipe``. Every operator is a
 direct ``Observable(subscribe)`` loop that makes its state per subscription
 and calls ``on_next`` synchronously; between the inner stages, one list
 travels per input chunk, and ``finalize`` delivers one item per ``on_next``.
-``pipeline.responses`` composes them; use these to build your own chain.
+``rxresponses.responses`` composes them; use these to build your own chain.
 """
 
 from collections.abc import Callable
@@ -27,11 +27,15 @@ from ._errors import (
 )
 from ._finalize import finalize_
 from ._items import (
+    ApprovalRequest,
+    Citation,
+    Compaction,
     Done,
     EncryptedReasoning,
     Error,
     Item,
     Metadata,
+    PartStart,
     Reasoning,
     Refusal,
     Start,
@@ -41,6 +45,7 @@ from ._items import (
     ToolRequestArg,
     ToolRequestComplete,
     ToolRequestStart,
+    ToolResult,
     Usage,
 )
 from ._signals import OpenCall, Terminal
@@ -152,7 +157,10 @@ def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Obs
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_TOOL_INPUT_BYTES",
+    "ApprovalRequest",
+    "Citation",
     "Collected",
+    "Compaction",
     "ConnectError",
     "DecodeError",
     "DecodedEvent",
@@ -169,6 +177,7 @@ __all__ = [
     "JSONLinesFramer",
     "Metadata",
     "OpenCall",
+    "PartStart",
     "PipelineError",
     "RateLimited",
     "Reasoning",
@@ -186,6 +195,7 @@ __all__ = [
     "ToolRequestArg",
     "ToolRequestComplete",
     "ToolRequestStart",
+    "ToolResult",
     "Usage",
     "collect_tools",
     "decode",

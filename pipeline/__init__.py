@@ -3,31 +3,25 @@
 ``responses(source)`` composes the chain (frame → decode → dispatch →
 collect_tools → finalize) over a byte source; every subscription starts with
 ``start`` and ends with exactly one ``done``, with failures as ``error`` items.
-The HTTP source lives in ``pipeline.http`` (it imports aiohttp).
+The HTTP source lives in ``rxresponses.http`` (it imports aiohttp).
 """
-
-from operators import (
-    ConnectError,
-    DecodeError,
-    HTTPStatusError,
-    PipelineError,
-    RateLimited,
-    ServerError,
-    StreamInterrupted,
-    StreamTimeout,
-)
 
 from ._compose import REDACTED, redact, responses
 from ._raise import raise_errors
 from .aio import iterate
 from .flow import FlowControl
 from .items import (
+    ApprovalRequest,
+    Citation,
+    Compaction,
     Done,
     EncryptedReasoning,
     Error,
     ErrorKind,
     Item,
     Metadata,
+    PartKind,
+    PartStart,
     Reasoning,
     Refusal,
     Start,
@@ -39,7 +33,18 @@ from .items import (
     ToolRequestArg,
     ToolRequestComplete,
     ToolRequestStart,
+    ToolResult,
     Usage,
+)
+from .operators import (
+    ConnectError,
+    DecodeError,
+    HTTPStatusError,
+    PipelineError,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+    StreamTimeout,
 )
 from .retry import retry_responses
 from .sinks import JsonLinesSink, MetricsSink, TerminalView, encode_line
@@ -47,6 +52,9 @@ from .sources import from_async_iterable, from_bytes, from_chunks, from_file
 
 __all__ = [
     "REDACTED",
+    "ApprovalRequest",
+    "Citation",
+    "Compaction",
     "ConnectError",
     "DecodeError",
     "Done",
@@ -59,6 +67,8 @@ __all__ = [
     "JsonLinesSink",
     "Metadata",
     "MetricsSink",
+    "PartKind",
+    "PartStart",
     "PipelineError",
     "RateLimited",
     "Reasoning",
@@ -76,6 +86,7 @@ __all__ = [
     "ToolRequestArg",
     "ToolRequestComplete",
     "ToolRequestStart",
+    "ToolResult",
     "Usage",
     "encode_line",
     "from_async_iterable",

@@ -1,4 +1,4 @@
-"""``python -m pipeline``: the ``rxresponses`` command line."""
+"""``python -m rxresponses``: the ``rxresponses`` command line."""
 
 import sys
 

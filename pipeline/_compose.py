@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 from reactivex import Observable, abc
 
-from operators import (
+from .operators import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_TOOL_INPUT_BYTES,
     Error,

@@ -1,7 +1,7 @@
 """The commands that need a network stack: ``demo``, ``stream`` and ``serve``.
 
-Only their arguments are defined at import time: aiohttp (``pipeline.http``,
-``pipeline.server``) is imported when one of them runs, so ``rxresponses
+Only their arguments are defined at import time: aiohttp (``rxresponses.http``,
+``rxresponses.server``) is imported when one of them runs, so ``rxresponses
 --help`` and ``replay`` stay light.
 """
 
@@ -15,9 +15,8 @@ from typing import Any
 
 from reactivex import Observable, abc
 
-from operators import Item
-
 from .cli import open_file
+from .operators import Item
 
 DEMO_RECORDING = "demo.sse"
 DEMO_LOG = "rxresponses-demo.jsonl.log"
@@ -26,7 +25,7 @@ DEMO_PROMPT = "Is it warmer in Lisbon or in Kyoto right now? I'm planning a long
 #: Events per second for ``demo`` and ``serve``: about what a fast model streams.
 DEFAULT_RATE = 60.0
 _BROKEN_PIPE = -1  # the reader of standard output went away (``| head``)
-#: Same as ``pipeline.http.DEFAULT_BASE_URL`` (not imported: that loads aiohttp).
+#: Same as ``rxresponses.http.DEFAULT_BASE_URL`` (not imported: that loads aiohttp).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -34,7 +33,7 @@ def demo_recording_path() -> str:
     """The bundled stream the demo plays (generated, see ``pipeline/data/README.md``)."""
     from importlib import resources  # with tempfile and shutil: kept off the replay path
 
-    return str(resources.files("pipeline") / "data" / DEMO_RECORDING)
+    return str(resources.files("rxresponses") / "data" / DEMO_RECORDING)
 
 
 def _seconds(text: str) -> float:

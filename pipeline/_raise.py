@@ -4,8 +4,8 @@ from collections.abc import Callable, Container
 
 from reactivex import Observable, abc
 
-from operators import Error, Item, exception_from_item
-from operators._items import ErrorKind
+from .operators import Error, Item, exception_from_item
+from .operators._items import ErrorKind
 
 
 def raise_errors(

@@ -12,9 +12,8 @@ from typing import IO, NoReturn
 
 from reactivex import Observable, abc
 
-from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, Item
-
 from ._compose import responses
+from .operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, Item
 from .sinks import JsonLinesSink, TerminalView
 from .sources import DEFAULT_CHUNK_SIZE, from_chunks, read_chunks
 

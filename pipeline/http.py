@@ -55,7 +55,9 @@ import yarl
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from operators import (
+from ._compose import redact, responses
+from .flow import FlowControl
+from .operators import (
     ConnectError,
     HTTPStatusError,
     Item,
@@ -65,10 +67,7 @@ from operators import (
     StreamInterrupted,
     StreamTimeout,
 )
-from operators._errors import is_fatal, retry_after_from_message
-
-from ._compose import redact, responses
-from .flow import FlowControl
+from .operators._errors import is_fatal, retry_after_from_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -343,7 +342,7 @@ def http_source(
     open (pass one for proxies, TLS settings or connection reuse); without one,
     each subscription opens a session and always closes it. With ``flow``,
     the next chunk is not read while a consumer has paused it (see
-    ``pipeline.flow``); that wait does not count toward ``idle_timeout``.
+    ``rxresponses.flow``); that wait does not count toward ``idle_timeout``.
 
     With a key, a base URL that is neither ``https://`` nor a loopback host is
     refused: every subscription gets ``on_error(InsecureKeyRefused(...))``

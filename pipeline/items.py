@@ -1,12 +1,17 @@
 """The item Structs and the ``Item`` union (defined beside the operators that make them)."""
 
-from operators._items import (
+from .operators._items import (
+    ApprovalRequest,
+    Citation,
+    Compaction,
     Done,
     EncryptedReasoning,
     Error,
     ErrorKind,
     Item,
     Metadata,
+    PartKind,
+    PartStart,
     Reasoning,
     Refusal,
     Start,
@@ -18,16 +23,22 @@ from operators._items import (
     ToolRequestArg,
     ToolRequestComplete,
     ToolRequestStart,
+    ToolResult,
     Usage,
 )
 
 __all__ = [
+    "ApprovalRequest",
+    "Citation",
+    "Compaction",
     "Done",
     "EncryptedReasoning",
     "Error",
     "ErrorKind",
     "Item",
     "Metadata",
+    "PartKind",
+    "PartStart",
     "Reasoning",
     "Refusal",
     "Start",
@@ -39,5 +50,6 @@ __all__ = [
     "ToolRequestArg",
     "ToolRequestComplete",
     "ToolRequestStart",
+    "ToolResult",
     "Usage",
 ]

@@ -20,7 +20,7 @@ from reactivex.disposable import Disposable, SerialDisposable, SingleAssignmentD
 from reactivex.scheduler import CurrentThreadScheduler, TimeoutScheduler
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
-from operators import Error, Item, Metadata, Start
+from .operators import Error, Item, Metadata, Start
 
 #: The longest exponent of the backoff; past it the delay is ``max_delay`` anyway.
 _MAX_EXPONENT = 60

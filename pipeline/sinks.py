@@ -12,7 +12,7 @@ from typing import IO, Any
 import msgspec
 from reactivex import abc
 
-from operators import (
+from .operators import (
     Done,
     EncryptedReasoning,
     Error,

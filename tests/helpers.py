@@ -10,9 +10,8 @@ from typing import Any
 
 import msgspec
 from reactivex import Observable
-
-from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
-from pipeline import Item, from_bytes, from_chunks, responses
+from rxresponses import Item, from_bytes, from_chunks, responses
+from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES, FrameFormat
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -204,7 +203,7 @@ def replay(
 ) -> subprocess.CompletedProcess[bytes]:
     """``rxresponses replay ARGS`` as a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "replay", *args],
+        [sys.executable, "-m", "rxresponses", "replay", *args],
         input=stdin,
         capture_output=True,
         cwd=REPO,

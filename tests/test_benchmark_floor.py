@@ -7,11 +7,11 @@ throughput floor) or event by event as found (the latency floor).
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rxresponses.operators import Item
 
 from benchmarks.floor import FloorReader, run_floor
 from benchmarks.streamgen import build
 from benchmarks.throughput import same_items
-from operators import Item
 from tests.helpers import run_chunks
 
 STREAM = build(400)

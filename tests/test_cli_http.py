@@ -10,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
+from rxresponses._http_cli import DEFAULT_BASE_URL, DEFAULT_RATE, demo_recording_path
+from rxresponses.http import DEFAULT_BASE_URL as HTTP_DEFAULT_BASE_URL
+from rxresponses.server import DEFAULT_EVENTS_PER_SECOND, ReplayServer
 
-from pipeline._http_cli import DEFAULT_BASE_URL, DEFAULT_RATE, demo_recording_path
-from pipeline.http import DEFAULT_BASE_URL as HTTP_DEFAULT_BASE_URL
-from pipeline.server import DEFAULT_EVENTS_PER_SECOND, ReplayServer
 from tests.fixtures import make_demo_sse
 from tests.helpers import check_invariants, errors, of_type, tool_calls, without_message_id
 
@@ -35,7 +36,7 @@ def cli(
     *args: str, key: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
+        [sys.executable, "-m", "rxresponses", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -48,7 +49,7 @@ def cli(
 
 async def acli(*args: str, key: str | None = None) -> tuple[int, str, str]:
     """The CLI as a process, while this test's event loop keeps serving."""
-    return await acli_raw([sys.executable, "-m", "pipeline", *args], key=key)
+    return await acli_raw([sys.executable, "-m", "rxresponses", *args], key=key)
 
 
 async def acli_raw(command: list[str], key: str | None = None) -> tuple[int, str, str]:
@@ -91,7 +92,7 @@ def test_demo_exits_0_shows_the_answer_and_leaves_a_log_of_spec_items(tmp_path: 
     assert [call["name"] for call in tool_calls(items)] == ["get_weather", "get_weather"]
     assert of_type(items, "reasoning", "encrypted_reasoning", "usage")
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
     text = "".join(item["chunk"] for item in of_type(items, "text"))
     assert text in done.stdout
     assert '"city": "Kyoto"' in done.stdout  # pretty-printed arguments
@@ -104,7 +105,11 @@ def test_demo_writes_the_log_where_asked(tmp_path: Path) -> None:
     done = cli("demo", "--log", str(log), "--rate", "0")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"JSON Lines log: {log}"
-    assert jsonl(log.read_text())[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert jsonl(log.read_text())[-1] == {
+        "type": "done",
+        "stop_reason": "end_turn",
+        "last_sequence_number": ANY,
+    }
 
 
 def test_demo_log_in_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
@@ -157,7 +162,11 @@ async def test_stream_without_a_key_sends_no_authorization_header() -> None:
         )
         assert code == 0, err
         assert "Authorization" not in server.stats.received[0].headers
-    assert jsonl(out)[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert jsonl(out)[-1] == {
+        "type": "done",
+        "stop_reason": "end_turn",
+        "last_sequence_number": ANY,
+    }
 
 
 @pytest.mark.asyncio
@@ -177,7 +186,7 @@ async def test_stream_idle_timeout_gives_a_timeout_item_and_exit_0() -> None:
 async def test_stream_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     async with ReplayServer([DEMO], events_per_second=200) as server:
         stream = shlex.join(
-            [sys.executable, "-m", "pipeline", "stream", "hi", "--base-url", server.base_url,
+            [sys.executable, "-m", "rxresponses", "stream", "hi", "--base-url", server.base_url,
              "--model", "m", "--jsonl"]
         )  # fmt: skip
         errors_file = shlex.quote(str(tmp_path / "stderr"))
@@ -223,7 +232,7 @@ def test_stream_connection_refused_is_an_item_and_exit_0() -> None:
 @pytest.mark.asyncio
 async def test_serve_replays_to_stream_and_stops_on_sigterm() -> None:
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipeline", "serve", str(DEMO), "--port", "0", "--rate", "0",
+        sys.executable, "-m", "rxresponses", "serve", str(DEMO), "--port", "0", "--rate", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(),
     )  # fmt: skip
     try:
@@ -259,7 +268,7 @@ def test_serve_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_help_and_replay_do_not_import_aiohttp(tmp_path: Path) -> None:
     script = (
         "import sys, io, contextlib\n"
-        "from pipeline.cli import main\n"
+        "from rxresponses.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    main(['replay', {str(DEMO)!r}])\n"
         "assert 'aiohttp' not in sys.modules, 'aiohttp was imported'\n"

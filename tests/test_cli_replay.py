@@ -23,7 +23,7 @@ from tests.helpers import (
 )
 
 TEXT_FIXTURE = FIXTURES / "pydantic_ai" / "test_openai_responses_stream.1.sse"
-CLI = [sys.executable, "-m", "pipeline", "replay"]
+CLI = [sys.executable, "-m", "rxresponses", "replay"]
 
 
 def _event(event: JSONObject) -> bytes:

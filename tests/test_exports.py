@@ -3,8 +3,8 @@
 import subprocess
 import sys
 
-import operators
-import pipeline
+import rxresponses
+from rxresponses import operators
 
 
 def test_operators_all_names_exist_and_include_the_five_factories() -> None:
@@ -14,13 +14,13 @@ def test_operators_all_names_exist_and_include_the_five_factories() -> None:
     assert {"frame", "decode", "dispatch", "collect_tools", "finalize"} <= set(operators.__all__)
 
 
-def test_pipeline_all_names_exist() -> None:
-    for name in pipeline.__all__:
-        assert hasattr(pipeline, name), name
+def test_rxresponses_all_names_exist() -> None:
+    for name in rxresponses.__all__:
+        assert hasattr(rxresponses, name), name
 
 
 def test_importing_the_replay_path_does_not_import_aiohttp() -> None:
-    code = "import sys, pipeline, pipeline.cli; print('aiohttp' in sys.modules)"
+    code = "import sys, rxresponses, rxresponses.cli; print('aiohttp' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

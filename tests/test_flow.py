@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import pytest
+from rxresponses import from_async_iterable, iterate, responses
+from rxresponses.flow import FlowControl
 
-from pipeline import from_async_iterable, iterate, responses
-from pipeline.flow import FlowControl
 from tests.wire import completed, sse, text_delta
 
 
@@ -114,9 +114,8 @@ async def _most_ahead(
     import tracemalloc
 
     from reactivex import operators as ops
-
-    from pipeline.http import stream_responses
-    from pipeline.server import ReplayServer
+    from rxresponses.http import stream_responses
+    from rxresponses.server import ReplayServer
 
     pushed = 0
     consumed = 0
@@ -163,9 +162,9 @@ async def test_slow_consumer_with_flow_control_holds_far_less_memory() -> None:
 
 @pytest.mark.asyncio
 async def test_waiting_on_a_paused_consumer_does_not_count_toward_the_idle_timeout() -> None:
-    from pipeline import Error
-    from pipeline.http import stream_responses
-    from pipeline.server import ReplayServer
+    from rxresponses import Error
+    from rxresponses.http import stream_responses
+    from rxresponses.server import ReplayServer
 
     flow = FlowControl()
     seen: list[object] = []

@@ -6,9 +6,8 @@ import msgspec
 import reactivex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
-from operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
-from operators._sse import PIECED, _blank_line, _last_blank_line
+from rxresponses.operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
+from rxresponses.operators._sse import PIECED, _blank_line, _last_blank_line
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]

@@ -10,23 +10,24 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import aiohttp
 import pytest
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
-
-from pipeline import Done, Error, Item, PipelineError, Start, Text, from_file, responses
-from pipeline._http_cli import demo_recording_path
-from pipeline.http import (
+from rxresponses import Done, Error, Item, PipelineError, Start, Text, from_file, responses
+from rxresponses._http_cli import demo_recording_path
+from rxresponses.http import (
     FunctionTool,
     build_request,
     http_source,
     parse_retry_after,
     stream_responses,
 )
-from pipeline.server import ReplayServer, split_events
+from rxresponses.server import ReplayServer, split_events
+
 from tests.helpers import as_json, check_items, errors, tool_calls, without_message_id
 
 DEMO = Path(demo_recording_path())
@@ -79,7 +80,7 @@ def replayed(data: bytes | Path) -> list[dict[str, Any]]:
     if isinstance(data, Path):
         responses(from_file(data)).subscribe(run.append)
     else:
-        from pipeline import from_bytes
+        from rxresponses import from_bytes
 
         responses(from_bytes(data)).subscribe(run.append)
     return without_message_id(as_json(run))
@@ -284,7 +285,7 @@ async def test_stall_after_the_headers_past_the_idle_timeout_is_a_timeout() -> N
     assert error["kind"] == "timeout"
     assert error["retryable"] is True
     assert error["status"] is None
-    assert items[-1] == {"type": "done", "stop_reason": None}
+    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": ANY}
 
 
 @pytest.mark.asyncio
@@ -479,7 +480,7 @@ def test_parse_retry_after_reads_milliseconds_seconds_and_dates() -> None:
 
 @pytest.mark.asyncio
 async def test_api_key_never_appears_in_items_errors_logs_or_reprs(tmp_path: Path) -> None:
-    from pipeline import JsonLinesSink
+    from rxresponses import JsonLinesSink
 
     echo = _error_body(
         "invalid_api_key", f"Incorrect API key provided: {KEY}.", "invalid_request_error"

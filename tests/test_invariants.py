@@ -7,8 +7,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from rxresponses.operators import FrameFormat
 
-from operators import FrameFormat
 from tests.helpers import (
     JSONObject,
     args_delta,

@@ -3,8 +3,7 @@
 from typing import Any
 
 import pytest
-
-from pipeline import (
+from rxresponses import (
     Done,
     EncryptedReasoning,
     Error,
@@ -14,6 +13,7 @@ from pipeline import (
     Text,
     Usage,
 )
+
 from tests.wire import (
     Event,
     args_delta,
@@ -225,7 +225,6 @@ def test_message_item_done_text_not_in_utf8_is_a_decode_error_when_its_text_is_n
     assert types(items) == ["start", "error", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
     assert "response.output_item.done" in errors(items)[0].message
-    assert "UnicodeDecodeError" in errors(items)[0].message
 
 
 @pytest.mark.parametrize("named", [True, False])

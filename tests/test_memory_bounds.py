@@ -13,6 +13,9 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
+from rxresponses import Done, Item, ToolCall, from_chunks, responses
+from rxresponses.items import ToolRequestComplete
+from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
 
 from benchmarks.hostile_memory import (
     CHUNK,
@@ -30,9 +33,6 @@ from benchmarks.hostile_memory import (
     tiny_events,
     tiny_tool_deltas,
 )
-from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
-from pipeline import Done, Item, ToolCall, from_chunks, responses
-from pipeline.items import ToolRequestComplete
 
 MIB = 1024 * 1024
 CAP = 1 * MIB

@@ -20,8 +20,7 @@ from typing import Any, TypeAlias
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from operators import FrameFormat
+from rxresponses.operators import FrameFormat
 
 from .helpers import FIXTURES, check_items, run_chunks, run_items, without_message_id
 

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import ANY
 
 import msgspec
 
@@ -25,13 +26,13 @@ def test_compose_and_fan_out_example_runs_and_writes_its_log(tmp_path: Path) -> 
     lines = (tmp_path / "log.jsonl").read_bytes().splitlines()
     items = [msgspec.json.decode(line) for line in lines]
     assert items[0]["type"] == "start"
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
     assert "'items': " in result.stdout
 
 
 def test_http_example_names_only_public_functions() -> None:
-    import pipeline.http
+    import rxresponses.http
 
     code = python_blocks()[1]
-    for name in re.findall(r"from pipeline\.http import (.+)", code)[0].split(", "):
-        assert hasattr(pipeline.http, name.strip()), name
+    for name in re.findall(r"from rxresponses\.http import (.+)", code)[0].split(", "):
+        assert hasattr(rxresponses.http, name.strip()), name

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -174,6 +175,9 @@ def expected(events: list[JSONObject]) -> Expected:
                     "arguments": None,
                     "kind": "function" if item["type"] == "function_call" else "custom",
                     "partial": False,
+                    "provider_executed": False,
+                    "namespace": None,
+                    "parent_id": None,
                 }
         elif kind in (
             "response.function_call_arguments.done",
@@ -254,7 +258,11 @@ def test_replay_gives_what_the_recording_holds(name: str) -> None:
     assert tool_calls(items) == exp.calls
     assert of_type(items, "usage") == exp.usage
     assert [e["kind"] for e in errors(items)] == ["server_error"] * exp.server_errors
-    assert items[-1] == {"type": "done", "stop_reason": exp.stop_reason}
+    assert items[-1] == {
+        "type": "done",
+        "stop_reason": exp.stop_reason,
+        "last_sequence_number": ANY,
+    }
 
 
 @pytest.mark.parametrize("name", WELL_FORMED)
@@ -309,7 +317,7 @@ def test_azure_text_recording_gives_hello_usage_and_end_turn() -> None:
         },
         {"type": "text", "chunk": "Hello"},
         _usage_item(11, 11, None, None, None),
-        {"type": "done", "stop_reason": "end_turn"},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
     ]
 
 
@@ -323,6 +331,9 @@ def test_azure_tool_call_recording_gives_one_whole_weather_call() -> None:
             "arguments": '{"location":"San Francisco"}',
             "kind": "function",
             "partial": False,
+            "provider_executed": False,
+            "namespace": None,
+            "parent_id": None,
         }
     ]
     assert len(of_type(items, "tool_request_arg")) == 6
@@ -361,7 +372,7 @@ def test_error_recording_gives_two_server_errors_and_no_stop_reason() -> None:
             "retryable": False,
             "retry_after": None,
         },
-        {"type": "done", "stop_reason": None},
+        {"type": "done", "stop_reason": None, "last_sequence_number": ANY},
     ]
 
 
@@ -391,12 +402,15 @@ def test_broken_json_lines_give_decode_errors_and_the_stream_goes_on() -> None:
             "arguments": arguments,
             "kind": "function",
             "partial": False,
+            "provider_executed": False,
+            "namespace": None,
+            "parent_id": None,
         }
     ]
     for error in errors(items, "decode_error"):
         assert error["code"] is None
         assert error["retry_after"] is None
-    assert items[-1] == {"type": "done", "stop_reason": None}
+    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": ANY}
 
 
 def test_four_response_recording_gives_only_the_first_response() -> None:
@@ -430,7 +444,7 @@ def test_four_response_recording_gives_only_the_first_response() -> None:
     assert len(chunks_of(items, "reasoning")) == 32
     assert of_type(items, "usage") == [_usage_item(134, 28, None, None, None)]
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
 
 
 def test_codex_incomplete_stream_gives_decode_error_then_interruption() -> None:
@@ -451,7 +465,7 @@ def test_codex_cli_fixture_gives_the_text_of_its_output_item_done() -> None:
         {"type": "start", "message_id": "*"},
         {"type": "metadata", "response_id": "resp1", "model": None},
         {"type": "text", "chunk": "fixture hello"},
-        {"type": "done", "stop_reason": "end_turn"},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
     ]
 
 
@@ -461,7 +475,7 @@ def test_codex_completed_template_gives_zero_usage_with_null_details() -> None:
         {"type": "start", "message_id": "*"},
         {"type": "metadata", "response_id": "__ID__", "model": None},
         _usage_item(0, 0, None, None, None),
-        {"type": "done", "stop_reason": "end_turn"},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
     ]
 
 
@@ -495,7 +509,7 @@ def test_openrouter_comment_and_done_marker_give_no_error() -> None:
     ]
     assert len(chunks_of(items, "reasoning")) == 26
     assert of_type(items, "usage") == [_usage_item(78, 37, None, None, 22)]
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
 
 
 def test_done_marker_in_the_middle_is_ignored(tmp_path: Path) -> None:
@@ -586,6 +600,9 @@ def test_copilot_style_rotating_ids_on_a_tool_call_keep_the_first_id(tmp_path: P
             "arguments": '{"q":"r"}',
             "kind": "function",
             "partial": False,
+            "provider_executed": False,
+            "namespace": None,
+            "parent_id": None,
         }
     ]
 
@@ -606,6 +623,9 @@ def test_lmstudio_arguments_sent_only_in_done_come_as_one_piece() -> None:
                 "arguments": '{"location":"San Francisco"}',
                 "kind": "function",
                 "partial": False,
+                "provider_executed": False,
+                "namespace": None,
+                "parent_id": None,
             },
         },
     ]
@@ -626,6 +646,9 @@ def test_custom_tool_input_is_free_text_completed_by_output_item_done() -> None:
             "arguments": "SELECT * FROM users WHERE age > 25",
             "kind": "custom",
             "partial": False,
+            "provider_executed": False,
+            "namespace": None,
+            "parent_id": None,
         }
     ]
 
@@ -634,7 +657,7 @@ def test_apply_patch_items_are_not_tool_calls() -> None:
     items = _items("vercel_ai/openai-apply-patch-tool.1.chunks.txt")
     assert of_type(items, "tool_request_start", "tool_request_arg", "tool_request_complete") == []
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn"}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
 
 
 def test_encrypted_reasoning_usage_and_call_of_the_streaming_usage_recording() -> None:

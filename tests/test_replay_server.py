@@ -8,9 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from pytest_aiohttp import AiohttpServer
-
-from pipeline._http_cli import demo_recording_path
-from pipeline.server import ReplayServer, make_app, split_events, stats_of
+from rxresponses._http_cli import demo_recording_path
+from rxresponses.server import ReplayServer, make_app, split_events, stats_of
 
 DEMO = Path(demo_recording_path())
 ONE = b'event: a\ndata: {"n":1}\n\n'

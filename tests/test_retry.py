@@ -17,8 +17,7 @@ from reactivex import Notification, Observable
 from reactivex.notification import OnNext
 from reactivex.testing import ReactiveTest, TestScheduler
 from reactivex.testing.recorded import Recorded
-
-from pipeline import (
+from rxresponses import (
     Done,
     Error,
     Item,
@@ -31,7 +30,7 @@ from pipeline import (
     iterate,
     responses,
 )
-from pipeline.retry import backoff_delay, retry_responses
+from rxresponses.retry import backoff_delay, retry_responses
 
 from .helpers import as_json, check_items, without_message_id
 

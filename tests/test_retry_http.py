@@ -1,10 +1,10 @@
 """The retry operator against the fault-injecting replay server, over real HTTP."""
 
 import pytest
+from rxresponses import Error, Item, Start, Text, retry_responses
+from rxresponses.http import stream_responses
+from rxresponses.server import ReplayServer
 
-from pipeline import Error, Item, Start, Text, retry_responses
-from pipeline.http import stream_responses
-from pipeline.server import ReplayServer
 from tests.wire import completed, created, sse, text_delta
 
 ANSWER = sse([created("resp_ok"), text_delta("Hello"), text_delta(" again"), completed()])

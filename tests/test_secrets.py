@@ -27,10 +27,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-
-from pipeline import Done, Error, Item, JsonLinesSink, PipelineError, Start
-from pipeline._http_cli import demo_recording_path
-from pipeline.http import (
+from rxresponses import Done, Error, Item, JsonLinesSink, PipelineError, Start
+from rxresponses._http_cli import demo_recording_path
+from rxresponses.http import (
     InsecureKeyRefused,
     build_request,
     http_source,
@@ -38,7 +37,8 @@ from pipeline.http import (
     key_may_travel_to,
     stream_responses,
 )
-from pipeline.server import ReplayServer, make_app, stats_of
+from rxresponses.server import ReplayServer, make_app, stats_of
+
 from tests.helpers import as_json, check_items
 
 DEMO = Path(demo_recording_path())
@@ -171,7 +171,14 @@ def sse(*events: dict[str, Any] | bytes) -> bytes:
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG and above, aiohttp's and asyncio's included."""
-    names = ("aiohttp", "aiohttp.client", "aiohttp.server", "asyncio", "pipeline", "operators")
+    names = (
+        "aiohttp",
+        "aiohttp.client",
+        "aiohttp.server",
+        "asyncio",
+        "rxresponses",
+        "rxresponses.operators",
+    )
     for name in (None, *names):
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
@@ -330,7 +337,7 @@ async def test_loopback_over_plain_http_gets_the_key(host: str) -> None:
 def test_cli_stream_refuses_a_key_for_plain_http_and_never_prints_it(tmp_path: Path) -> None:
     log = tmp_path / "items.jsonl"
     env = {"OPENAI_API_KEY": KEY, "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "pipeline", "stream", "hi", "--model", "m", "--jsonl"]
+    command = [sys.executable, "-m", "rxresponses", "stream", "hi", "--model", "m", "--jsonl"]
     command += ["--base-url", "http://api.example.test:9/v1", "--log", str(log)]
     done = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=WAIT, check=False
@@ -345,7 +352,7 @@ def test_cli_stream_refuses_a_key_for_plain_http_and_never_prints_it(tmp_path: P
 
 def test_cli_stream_offers_allow_insecure_key() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "stream", "--help"],
+        [sys.executable, "-m", "rxresponses", "stream", "--help"],
         capture_output=True,
         text=True,
         timeout=WAIT,

@@ -2,8 +2,7 @@
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
-
-from pipeline import (
+from rxresponses import (
     Error,
     Reasoning,
     Start,
@@ -13,7 +12,8 @@ from pipeline import (
     Usage,
     responses,
 )
-from pipeline.items import Done, EncryptedReasoning, TokenUsage
+from rxresponses.items import Done, EncryptedReasoning, TokenUsage
+
 from tests.wire import (
     args_delta,
     args_done,

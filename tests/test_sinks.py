@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from reactivex import abc
 from reactivex import operators as ops
-
-from pipeline import (
+from rxresponses import (
     Done,
     EncryptedReasoning,
     Error,
@@ -32,10 +31,11 @@ from pipeline import (
     from_file,
     responses,
 )
-from pipeline._http_cli import demo_recording_path
-from pipeline.http import build_request, stream_responses
-from pipeline.server import ReplayServer
-from pipeline.sinks import KEPT_ERRORS
+from rxresponses._http_cli import demo_recording_path
+from rxresponses.http import build_request, stream_responses
+from rxresponses.server import ReplayServer
+from rxresponses.sinks import KEPT_ERRORS
+
 from tests.helpers import as_json, check_invariants
 from tests.test_http_source import Run
 

@@ -6,6 +6,7 @@ with smaller counts (the 500 concurrent streams stay).
 
 import aiohttp
 import pytest
+from rxresponses.server import ReplayServer, split_events
 
 from benchmarks.soak import (
     RECORDING,
@@ -20,7 +21,6 @@ from benchmarks.soak import (
     soak,
     terminal_index,
 )
-from pipeline.server import ReplayServer, split_events
 
 
 @pytest.mark.asyncio

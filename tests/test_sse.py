@@ -3,10 +3,11 @@
 import json
 import tracemalloc
 from collections.abc import Iterator, Sequence
+from unittest.mock import ANY
 
 import pytest
+from rxresponses.operators import Frame, JSONLinesFramer, SSEFramer
 
-from operators import Frame, JSONLinesFramer, SSEFramer
 from tests.helpers import (
     JSONObject,
     args_delta,
@@ -545,6 +546,9 @@ def test_tool_input_over_the_cap_is_cut_with_one_decode_error_and_partial() -> N
                 "arguments": "1234567890",
                 "kind": "function",
                 "partial": True,
+                "provider_executed": False,
+                "namespace": None,
+                "parent_id": None,
             },
             {
                 "id": "fc_b",
@@ -553,9 +557,16 @@ def test_tool_input_over_the_cap_is_cut_with_one_decode_error_and_partial() -> N
                 "arguments": "{}",
                 "kind": "function",
                 "partial": False,
+                "provider_executed": False,
+                "namespace": None,
+                "parent_id": None,
             },
         ]
-        assert objects[-1] == {"type": "done", "stop_reason": "end_turn"}
+        assert objects[-1] == {
+            "type": "done",
+            "stop_reason": "end_turn",
+            "last_sequence_number": ANY,
+        }
 
 
 def test_tool_input_sent_only_in_done_over_the_cap_completes_partial() -> None:

@@ -10,9 +10,7 @@ from reactivex import Observable, abc
 from reactivex import operators as ops
 from reactivex.disposable import Disposable
 from reactivex.subject import Subject
-
-from operators import frame
-from pipeline import (
+from rxresponses import (
     ConnectError,
     Done,
     Error,
@@ -32,6 +30,8 @@ from pipeline import (
     raise_errors,
     responses,
 )
+from rxresponses.operators import frame
+
 from tests.wire import (
     args_delta,
     completed,

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from pipeline import Error, ToolRequestArg, ToolRequestStart
+from rxresponses import Error, ToolRequestArg, ToolRequestStart
+
 from tests.wire import (
     args_delta,
     args_done,

@@ -4,8 +4,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeline import from_bytes, responses
-from pipeline.items import Item, ToolCall, ToolRequestComplete
+from rxresponses import from_bytes, responses
+from rxresponses.items import Item, ToolCall, ToolRequestComplete
 
 Event = Mapping[str, Any]
 

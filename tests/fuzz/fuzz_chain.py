@@ -25,11 +25,10 @@ from typing import Any
 
 import atheris
 
-with atheris.instrument_imports(include=["operators", "pipeline"]):
+with atheris.instrument_imports(include=["rxresponses"]):
     import msgspec
-
-    from operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
-    from pipeline import Item, from_bytes, from_chunks, responses
+    from rxresponses import Item, from_bytes, from_chunks, responses
+    from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
 
 EVENT_CAPS = (DEFAULT_MAX_EVENT_BYTES, 64, 1024, 16 * 1024)
 TOOL_CAPS = (DEFAULT_MAX_TOOL_INPUT_BYTES, 0, 5, 100)

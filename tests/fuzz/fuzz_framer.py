@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import atheris
 
-with atheris.instrument_imports(include=["operators"]):
-    from operators import DEFAULT_MAX_EVENT_BYTES, Frame, JSONLinesFramer, SSEFramer
+with atheris.instrument_imports(include=["rxresponses.operators"]):
+    from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, Frame, JSONLinesFramer, SSEFramer
 
 CAPS = (DEFAULT_MAX_EVENT_BYTES, 16, 300, 4096)
 #: How much of an oversized event a frame keeps (``operators._sse._PREVIEW``).
