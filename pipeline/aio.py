@@ -14,7 +14,7 @@ _T = TypeVar("_T")
 _NEXT, _ERROR, _DONE = 0, 1, 2
 
 
-async def iterate(
+def iterate(
     source: Observable[_T],
     *,
     max_items: int | None = None,
@@ -31,9 +31,27 @@ async def iterate(
     consumer has caught up to half of that. (Items of the chunk being
     processed when the pause comes are still buffered: the bound is
     ``max_items`` plus one chunk's items.)
+
+    ``max_items`` and ``flow`` go together: ReactiveX has no back-pressure, so
+    a bound on the buffer can only be kept by pausing the source, and that
+    takes the ``FlowControl`` the source reads through. Either one alone
+    raises ``ValueError`` at once rather than bounding nothing.
     """
     if max_items is not None and max_items < 1:
         raise ValueError("max_items must be at least 1")
+    if max_items is not None and flow is None:
+        raise ValueError(
+            "max_items needs flow=: the buffer is bounded by pausing the source through "
+            "the FlowControl it reads with (e.g. http_source(..., flow=flow))"
+        )
+    if flow is not None and max_items is None:
+        raise ValueError("flow needs max_items=: the number of waiting items that pauses it")
+    return _iterate(source, max_items, flow)
+
+
+async def _iterate(
+    source: Observable[_T], max_items: int | None, flow: FlowControl | None
+) -> AsyncGenerator[_T, None]:
     loop = asyncio.get_running_loop()
     owner = threading.get_ident()
     buffer: deque[tuple[int, object]] = deque()

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import pytest
-from rxresponses import from_async_iterable, iterate, responses
+from rxresponses import Done, Start, Text, from_async_iterable, from_bytes, iterate, responses
 from rxresponses.flow import FlowControl
 
 from tests.wire import completed, sse, text_delta
@@ -180,3 +180,28 @@ async def test_waiting_on_a_paused_consumer_does_not_count_toward_the_idle_timeo
 
     assert not [item for item in seen if isinstance(item, Error)]
     assert len(seen) == 2000 + 2
+
+
+def test_max_items_without_flow_control_is_refused_at_the_call() -> None:
+    items = responses(from_bytes(_long_stream(3)))
+
+    with pytest.raises(ValueError, match="flow"):
+        iterate(items, max_items=16)
+
+
+def test_flow_control_without_max_items_is_refused_at_the_call() -> None:
+    items = responses(from_bytes(_long_stream(3)))
+
+    with pytest.raises(ValueError, match="max_items"):
+        iterate(items, flow=FlowControl())
+
+
+@pytest.mark.asyncio
+async def test_without_a_bound_every_item_still_arrives() -> None:
+    got = [item async for item in iterate(responses(from_bytes(_long_stream(3))))]
+
+    assert isinstance(got[0], Start)
+    assert isinstance(got[-1], Done)
+    assert [item.chunk for item in got if isinstance(item, Text)] == [
+        f"token {i} " for i in range(3)
+    ]
