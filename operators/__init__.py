@@ -52,6 +52,7 @@ from ._items import (
 from ._signals import CloseCall, OpenCall, Terminal
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
+    AutoFramer,
     Frame,
     FrameFormat,
     JSONLinesFramer,
@@ -188,6 +189,7 @@ __all__ = [
     "DEFAULT_MAX_TOOL_INPUT_BYTES",
     "WIRES",
     "ApprovalRequest",
+    "AutoFramer",
     "Citation",
     "CloseCall",
     "Collected",
