@@ -13,6 +13,7 @@ from typing import Any, TypeAlias
 import msgspec
 from reactivex import Observable
 
+from ._errors import decode_error
 from ._events import FunctionArgsDelta, ToolItem
 from ._items import (
     Citation,
@@ -422,8 +423,8 @@ class AnthropicDispatcher:
                 out.append(event)  # an error item
         return out
 
-    def end(self) -> list[Any]:
-        """At the end of input: citations of blocks that never stopped are given."""
+    def end(self, failed: bool) -> list[Any]:
+        """When the stream ends (input or source): citations of blocks that never stopped."""
         out: list[Any] = []
         if not self.ended:
             self._give_held(out)
@@ -511,8 +512,11 @@ class AnthropicDispatcher:
                 self._chunk("text", index, out)
                 out.append(Text(block.text))
             for citation in block.citations or ():
-                if _citation_fault(citation) is None:
+                why = _citation_fault(citation)
+                if why is None:
                     state.citations.append(_citation(citation))
+                else:
+                    out.append(decode_error(f"cannot read a citation of block {index}: {why}"))
         elif kind == "thinking":
             state = self._blocks[index] = _Block("thinking", self._order)
             if block.thinking:

@@ -223,10 +223,13 @@ class ChatDispatcher:
                 out.append(event)
         return out
 
-    def end(self) -> list[Any]:
-        """At the end of input: complete if a ``finish_reason`` came (no ``[DONE]`` needed)."""
+    def end(self, failed: bool) -> list[Any]:
+        """At the end of input: complete if a ``finish_reason`` came (no ``[DONE]`` needed).
+
+        A source failure is not the end of input: ``finalize`` reports it.
+        """
         out: list[Any] = []
-        if not self.ended and self._finish:
+        if not failed and not self.ended and self._finish:
             self._terminal(out)
         return out
 

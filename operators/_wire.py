@@ -144,7 +144,7 @@ class _Ending:
     def __init__(self, step: Callable[[list[Any]], list[Any]]) -> None:
         self.step = step
 
-    def end(self) -> list[Any]:
+    def end(self, failed: bool) -> list[Any]:
         return []
 
 
@@ -167,8 +167,8 @@ class AutoDispatcher:
                 return events
         return inner.step(events)  # type: ignore[no-any-return]
 
-    def end(self) -> list[Any]:
-        return [] if self._inner is None else self._inner.end()
+    def end(self, failed: bool) -> list[Any]:
+        return [] if self._inner is None else self._inner.end(failed)
 
 
 def wire_decode(wire: WireChoice) -> Callable[[Observable[list[Frame]]], Observable[list[Any]]]:

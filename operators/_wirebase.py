@@ -95,14 +95,14 @@ class Step(Protocol[_In, _Out]):
 
     def step(self, batch: list[_In]) -> list[_Out]: ...
 
-    def end(self) -> list[_Out]: ...
+    def end(self, failed: bool) -> list[_Out]: ...
 
 
 def ending_stage(
     make: Callable[[], Step[_In, _Out]],
 ) -> Callable[[Observable[list[_In]]], Observable[list[_Out]]]:
-    """Like ``batch_stage``, and what ``end()`` gives goes on before the source's completion
-    or failure is passed on."""
+    """Like ``batch_stage``, and what ``end(failed)`` gives goes on before the source's
+    completion (``failed`` false) or failure (true) is passed on."""
 
     def _stage(source: Observable[list[_In]]) -> Observable[list[_Out]]:
         def subscribe(
@@ -121,9 +121,9 @@ def ending_stage(
                 if out:
                     observer.on_next(out)
 
-            def tail() -> bool:
+            def tail(failed: bool) -> bool:
                 try:
-                    out = state.end()
+                    out = state.end(failed)
                 except Exception as exc:
                     observer.on_error(exc)
                     return False
@@ -132,11 +132,11 @@ def ending_stage(
                 return True
 
             def on_error(exc: Exception) -> None:
-                if tail():
+                if tail(True):
                     observer.on_error(exc)
 
             def on_completed() -> None:
-                if tail():
+                if tail(False):
                     observer.on_completed()
 
             return source.subscribe(on_next, on_error, on_completed, scheduler=scheduler)

@@ -527,6 +527,15 @@ def test_a_citation_with_no_url_file_or_quote_is_a_decode_error_when_it_arrives(
     assert of(items, "error")[0]["kind"] == "decode_error"
 
 
+def test_a_broken_citation_in_a_start_block_is_a_decode_error_and_the_block_stands() -> None:
+    items = whole(
+        block_start(0, {"type": "text", "text": "t", "citations": [{"type": "x"}, {"url": "u"}]}),
+        stop(0),
+    )
+    assert kinds(body(items)) == ["part_start", "text", "error", "citation"]
+    assert of(items, "error")[0]["kind"] == "decode_error"
+
+
 def test_compaction_content_and_deltas_come_as_one_compaction_at_stop() -> None:
     items = whole(
         block_start(0, {"type": "compaction", "content": None}),

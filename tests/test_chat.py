@@ -601,6 +601,18 @@ def test_a_nameless_call_at_a_source_failure_gives_its_error_after_the_failure()
     ]
 
 
+def test_a_source_failure_after_finish_reason_is_still_a_failure() -> None:
+    from reactivex import operators as ops
+
+    data = chat_sse(chunk({"content": "a"}), chunk(finish="stop"), done=False)
+    source = from_bytes(data, 65536).pipe(ops.concat(_failing()))
+    items: list[Any] = []
+    responses(source, wire="chat").subscribe(items.append)
+    assert [type(i).__name__ for i in items][-2:] == ["Error", "Done"]
+    assert items[-2].kind == "stream_interrupted"
+    assert items[-1].stop_reason is None
+
+
 def _failing() -> Any:
     import reactivex
 
