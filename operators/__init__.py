@@ -8,6 +8,7 @@ travels per input chunk, and ``finalize`` delivers one item per ``on_next``.
 """
 
 from collections.abc import Callable
+from typing import Any, overload
 
 from reactivex import Observable
 
@@ -48,9 +49,10 @@ from ._items import (
     ToolResult,
     Usage,
 )
-from ._signals import OpenCall, Terminal
+from ._signals import CloseCall, OpenCall, Terminal
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
+    AutoFramer,
     Frame,
     FrameFormat,
     JSONLinesFramer,
@@ -58,10 +60,13 @@ from ._sse import (
     frame_,
 )
 from ._tool_collect import DEFAULT_MAX_TOOL_INPUT_BYTES, Collected, ToolCollector, collect_tools_
+from ._wire import WIRES, Wire, WireChoice, detect_wire, wire_decode, wire_dispatch
 
 
 def frame(
-    format: FrameFormat = "sse", max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    format: FrameFormat = "sse",
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    done: bool = False,
 ) -> Callable[[Observable[bytes]], Observable[list[Frame]]]:
     """Split bytes into event frames, one list per input chunk.
 
@@ -76,20 +81,35 @@ def frame(
         -[f1]--------------------[f2]---------|
 
     Args:
-        format: ``"sse"`` (server-sent events) or ``"jsonl"`` (one event's JSON per line).
+        format: ``"sse"`` (server-sent events), ``"jsonl"`` (one event's JSON per
+            line) or ``"auto"`` (JSON Lines if the first byte that is not
+            whitespace nor a byte-order mark is ``{``, else SSE).
         max_event_bytes: The cap on one event's data, and on any one line.
+        done: Pass ``[DONE]`` events on (the end of a Chat Completions stream);
+            by default they are dropped, as on the other wires.
 
     Returns:
         An operator from byte chunks to lists of frames ``(event, data, oversized)``.
     """
-    return frame_(format, max_event_bytes)
+    return frame_(format, max_event_bytes, done)
 
 
-def decode() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
+@overload
+def decode() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]: ...
+
+
+@overload
+def decode(wire: WireChoice) -> Callable[[Observable[list[Frame]]], Observable[list[Any]]]: ...
+
+
+def decode(wire: WireChoice = "responses") -> Callable[[Observable[list[Frame]]], Observable[Any]]:
     """Decode frames into typed events; a broken event becomes a ``decode_error`` item.
 
     Unknown event types are dropped without being parsed further. Nothing
-    after the first terminal event is decoded.
+    after the first terminal event is decoded. ``wire`` is ``"responses"``,
+    ``"chat"`` (Chat Completions: frame with ``done=True``), ``"anthropic"``
+    or ``"auto"`` (told by the first event that is a JSON object; pair it
+    with ``dispatch("auto")``).
 
     .. code::
 
@@ -97,14 +117,24 @@ def decode() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent
         [   decode()   ]
         -[e1, e2]--[err]-|
     """
-    return decode_()
+    return decode_() if wire == "responses" else wire_decode(wire)
 
 
-def dispatch() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]]:
+@overload
+def dispatch() -> Callable[
+    [Observable[list[DecodedEvent | Error]]], Observable[list[Dispatched]]
+]: ...
+
+
+@overload
+def dispatch(wire: WireChoice) -> Callable[[Observable[list[Any]]], Observable[list[Any]]]: ...
+
+
+def dispatch(wire: WireChoice = "responses") -> Callable[[Observable[Any]], Observable[Any]]:
     """Map events to items (text, reasoning, metadata, usage, errors, stop reason).
 
     Tool events pass through for ``collect_tools``; a terminal event ends its
-    batch with a ``Terminal`` signal.
+    batch with a ``Terminal`` signal. ``wire`` is that of ``decode``.
 
     .. code::
 
@@ -112,7 +142,7 @@ def dispatch() -> Callable[[Observable[list[DecodedEvent | Error]]], Observable[
         [         dispatch()          ]
         -[text, text]----[usage, T]----|
     """
-    return dispatch_()
+    return dispatch_() if wire == "responses" else wire_dispatch(wire)
 
 
 def collect_tools(
@@ -157,8 +187,11 @@ def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Obs
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_TOOL_INPUT_BYTES",
+    "WIRES",
     "ApprovalRequest",
+    "AutoFramer",
     "Citation",
+    "CloseCall",
     "Collected",
     "Compaction",
     "ConnectError",
@@ -197,8 +230,11 @@ __all__ = [
     "ToolRequestStart",
     "ToolResult",
     "Usage",
+    "Wire",
+    "WireChoice",
     "collect_tools",
     "decode",
+    "detect_wire",
     "dispatch",
     "exception_from_item",
     "finalize",

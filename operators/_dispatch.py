@@ -47,14 +47,15 @@ from ._items import (
     TokenUsage,
     Usage,
 )
-from ._signals import Terminal
+from ._signals import CloseCall, OpenCall, Terminal
 from ._stage import batch_stage
 
 ToolEvent: TypeAlias = (
     FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
 )
-Dispatched: TypeAlias = Item | ToolEvent | Terminal
-"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``."""
+Dispatched: TypeAlias = Item | ToolEvent | Terminal | CloseCall | OpenCall
+"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``
+(the Chat and Anthropic wires also emit ``CloseCall`` and ``OpenCall``)."""
 
 
 _PASSED_ON = frozenset(

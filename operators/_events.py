@@ -272,8 +272,12 @@ class ToolItem(msgspec.Struct, gc=False):
     id: str
     call_id: str | None
     name: str
-    kind: Literal["function", "custom"]
+    kind: Literal["function", "custom", "builtin"]
     input: str | None
+    provider_executed: bool = False
+    namespace: str | None = None
+    parent_id: str | None = None
+    fallback: str | None = None
 
 
 class HeldTexts(msgspec.Struct, gc=False):

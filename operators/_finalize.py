@@ -68,7 +68,7 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                         tail.append(ToolRequestComplete(tool_call=call.held))
                         call.held = None
                     elif not call.done:
-                        tail.append(ToolRequestComplete(tool_call=call.complete(partial=True)))
+                        tail.extend(call.close(partial=True))
                 opened.clear()
                 tail.append(Done(stop_reason=stop_reason))
                 for item in tail:

@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from ._items import StopReason, ToolCall, ToolKind
+from ._items import Error, Item, StopReason, ToolCall, ToolKind, ToolRequestArg, ToolRequestComplete
 
 
 class Terminal(NamedTuple):
@@ -19,20 +19,43 @@ class OpenCall:
         "call_id",
         "capped",
         "done",
+        "fallback",
         "held",
         "id",
         "kind",
         "loose",
         "name",
+        "namespace",
+        "parent_id",
         "parts",
+        "provider_executed",
         "size",
+        "unnamed",
     )
 
-    def __init__(self, id: str, call_id: str | None, name: str, kind: ToolKind) -> None:
+    def __init__(
+        self,
+        id: str,
+        call_id: str | None,
+        name: str,
+        kind: ToolKind,
+        *,
+        provider_executed: bool = False,
+        namespace: str | None = None,
+        parent_id: str | None = None,
+        fallback: str | None = None,
+    ) -> None:
         self.id = id
         self.call_id = call_id
         self.name = name
         self.kind: ToolKind = kind
+        self.provider_executed = provider_executed
+        self.namespace = namespace
+        self.parent_id = parent_id
+        # The input a call gets when none streamed (Chat Completions: "{}").
+        self.fallback = fallback
+        # A call that never got a name: completing it gives this error, nothing else.
+        self.unnamed: Error | None = None
         self.parts: list[str] = []
         self.loose = 0  # pieces at the end of ``parts`` not yet joined into a group
         self.size = 0  # UTF-8 bytes kept so far
@@ -53,7 +76,35 @@ class OpenCall:
             arguments=arguments,
             kind=self.kind,
             partial=partial or self.capped,
+            provider_executed=self.provider_executed,
+            namespace=self.namespace,
+            parent_id=self.parent_id,
         )
 
+    def close(self, partial: bool = True) -> list[Item]:
+        """The items that complete the call (``finalize``: the stream ended first).
 
-__all__ = ["OpenCall", "Terminal"]
+        Its fallback input comes first when none streamed; a call that never
+        got a name gives only its error.
+        """
+        if self.unnamed is not None:
+            self.done = True
+            return [self.unnamed]
+        items: list[Item] = []
+        if self.fallback and not self.parts and not self.capped:
+            self.parts.append(self.fallback)
+            items.append(ToolRequestArg(id=self.id, chunk=self.fallback))
+        items.append(ToolRequestComplete(tool_call=self.complete(partial)))
+        return items
+
+
+class CloseCall(NamedTuple):
+    """Complete the call at ``output_index`` (a wire's own completion rule), with
+    ``final`` as its whole input when one is known; ``partial`` when its end never came."""
+
+    output_index: int
+    final: str | None = None
+    partial: bool = False
+
+
+__all__ = ["CloseCall", "OpenCall", "Terminal"]

@@ -25,7 +25,7 @@ from ._stage import GROUP, join_short_tail
 DEFAULT_MAX_EVENT_BYTES = 128 * 1024 * 1024
 
 Frame: TypeAlias = tuple[bytes | None, bytes, bool]
-FrameFormat: TypeAlias = Literal["sse", "jsonl"]
+FrameFormat: TypeAlias = Literal["sse", "jsonl", "auto"]
 
 _BOM = b"\xef\xbb\xbf"
 #: How much of an oversized event we keep, to show in its decode error.
@@ -178,12 +178,20 @@ def _is_complete_json(data: bytes) -> bool:
     return True
 
 
+_DONE = b"[DONE]"
+
+
 def _accept(data: bytes) -> bool:
     """Whether an event with this data is dispatched (not empty, blank or ``[DONE]``)."""
     if data[:1] == b"{":
         return True
     stripped = data.strip()
-    return bool(stripped) and stripped != b"[DONE]"
+    return bool(stripped) and stripped != _DONE
+
+
+def _accept_done(data: bytes) -> bool:
+    """Whether an event with this data is dispatched when ``[DONE]`` is passed on."""
+    return data[:1] == b"{" or bool(data.strip())
 
 
 def _head(pieces: list[bytes], cap: int) -> bytes:
@@ -252,6 +260,7 @@ class SSEFramer:
     """
 
     __slots__ = (
+        "_accept",
         "_cap",
         "_data",
         "_discarding",
@@ -266,9 +275,10 @@ class SSEFramer:
         "_size",
     )
 
-    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, done: bool = False) -> None:
         if max_event_bytes < 1:
             raise ValueError("max_event_bytes must be positive")
+        self._accept = _accept_done if done else _accept
         self._cap = max_event_bytes
         self._prep = _Prep(crlf=True)
         # Bytes of the unfinished event not yet read as lines.
@@ -402,7 +412,7 @@ class SSEFramer:
                             if head[:7] != b"event: " or line[:6] != b"data: ":
                                 break
                             data = line[6:]
-                            if data[:1] == b"{" or _accept(data):
+                            if data[:1] == b"{" or self._accept(data):
                                 frames.append((head[7:], data, False))
                         else:
                             return
@@ -411,7 +421,7 @@ class SSEFramer:
                             if line[:6] != b"data: ":
                                 break
                             data = line[6:]
-                            if data[:1] == b"{" or _accept(data):
+                            if data[:1] == b"{" or self._accept(data):
                                 frames.append((None, data, False))
                         else:
                             return
@@ -436,7 +446,7 @@ class SSEFramer:
             data = b"\n".join(self._data)
             # Real servers close without the final blank line: keep the event
             # if what arrived of it is whole.
-            if _is_complete_json(data) and _accept(data):
+            if self._accept(data) and (_is_complete_json(data) or data.strip() == _DONE):
                 frames.append((self._name, data, False))
         self._reset()
         return frames
@@ -516,12 +526,12 @@ class SSEFramer:
                 at = chunk.find(b"\ndata: ", 7, end)
                 if at > 0 and chunk.find(b"\n", 7, at) < 0 and chunk.find(b"\n", at + 7, end) < 0:
                     data = chunk[at + 7 : end]
-                    if data[:1] == b"{" or _accept(data):
+                    if data[:1] == b"{" or self._accept(data):
                         frames.append((chunk[7:at], data, False))
                     return
             elif chunk[:6] == b"data: " and chunk.find(b"\n", 6, end) < 0:
                 data = chunk[6:end]
-                if data[:1] == b"{" or _accept(data):
+                if data[:1] == b"{" or self._accept(data):
                     frames.append((None, data, False))
                 return
         self._block(chunk[:end], frames)
@@ -536,12 +546,12 @@ class SSEFramer:
             head, named, data = block.partition(b"\ndata: ")
             if named:
                 if head[:7] == b"event: " and 0x0A not in head and 0x0A not in data:
-                    if data[:1] == b"{" or _accept(data):
+                    if data[:1] == b"{" or self._accept(data):
                         frames.append((head[7:], data, False))
                     return
             elif head[:6] == b"data: " and 0x0A not in head:
                 data = head[6:]
-                if data[:1] == b"{" or _accept(data):
+                if data[:1] == b"{" or self._accept(data):
                     frames.append((None, data, False))
                 return
         if len(block) > _SPLIT:
@@ -612,7 +622,7 @@ class SSEFramer:
             frames.append((self._name, self._oversized, True))
         elif self._data:
             data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-            if _accept(data):
+            if self._accept(data):
                 frames.append((self._name, data, False))
         self._reset()
 
@@ -628,11 +638,12 @@ class SSEFramer:
 class JSONLinesFramer:
     """One event's data per line, as some tools record streams; same caps as SSE."""
 
-    __slots__ = ("_cap", "_discarding", "_parts", "_prep", "_size")
+    __slots__ = ("_accept", "_cap", "_discarding", "_parts", "_prep", "_size")
 
-    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, done: bool = False) -> None:
         if max_event_bytes < 1:
             raise ValueError("max_event_bytes must be positive")
+        self._accept = _accept_done if done else _accept
         self._cap = max_event_bytes
         self._prep = _Prep(crlf=False)
         self._parts: list[bytes] = []  # the unfinished last line
@@ -687,20 +698,74 @@ class JSONLinesFramer:
             return
         if line[-1:] == b"\r":
             line = line[:-1]
-        if _accept(line):
+        if self._accept(line):
             frames.append((None, line, False))
 
 
+#: Bytes that may come before the first one that tells the framing (§3.4).
+_BLANK = b" \t\r\n\xef\xbb\xbf"
+#: Leading blank bytes held at most while the framing is not known.
+_AUTO_HOLD = 64 * 1024
+
+
+class AutoFramer:
+    """The framing told by the first byte that is not whitespace nor a byte-order mark:
+    ``{`` → JSON Lines, else SSE. Until it comes, the blank bytes are held (their
+    last line only, past a bound: earlier blank lines frame to nothing either way)."""
+
+    __slots__ = ("_cap", "_done", "_framer", "_held")
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, done: bool = False) -> None:
+        if max_event_bytes < 1:
+            raise ValueError("max_event_bytes must be positive")
+        self._cap = max_event_bytes
+        self._done = done
+        self._framer: SSEFramer | JSONLinesFramer | None = None
+        self._held = b""
+
+    @property
+    def format(self) -> FrameFormat | None:
+        """``"sse"`` or ``"jsonl"`` once told, else ``None``."""
+        if self._framer is None:
+            return None
+        return "jsonl" if isinstance(self._framer, JSONLinesFramer) else "sse"
+
+    def decode(self, chunk: bytes) -> list[Frame]:
+        framer = self._framer
+        if framer is not None:
+            return framer.decode(chunk)
+        held = self._held + chunk
+        first = held.lstrip(_BLANK)
+        if not first:
+            if len(held) > _AUTO_HOLD:
+                cut = max(held.rfind(b"\n"), held.rfind(b"\r"))
+                held = held[cut + 1 :] if cut >= 0 else held
+            if len(held) <= _AUTO_HOLD:
+                self._held = held
+                return []
+        self._held = b""
+        make = JSONLinesFramer if first[:1] == b"{" else SSEFramer
+        framer = self._framer = make(self._cap, self._done)
+        return framer.decode(held)
+
+    def flush(self) -> list[Frame]:
+        framer = self._framer or SSEFramer(self._cap, self._done)
+        self._held = b""
+        return framer.flush()
+
+
 def frame_(
-    format: FrameFormat = "sse", max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    format: FrameFormat = "sse", max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, done: bool = False
 ) -> Callable[[Observable[bytes]], Observable[list[Frame]]]:
-    make: Callable[[int], SSEFramer | JSONLinesFramer]
+    make: Callable[[int, bool], SSEFramer | JSONLinesFramer | AutoFramer]
     if format == "sse":
         make, events_end = SSEFramer, _events_end
     elif format == "jsonl":
         make, events_end = JSONLinesFramer, _lines_end
+    elif format == "auto":
+        make, events_end = AutoFramer, _events_end
     else:
-        raise ValueError(f"unknown format {format!r} (expected 'sse' or 'jsonl')")
+        raise ValueError(f"unknown format {format!r} (expected 'sse', 'jsonl' or 'auto')")
     if max_event_bytes < 1:
         raise ValueError("max_event_bytes must be positive")
 
@@ -709,7 +774,7 @@ def frame_(
             observer: abc.ObserverBase[list[Frame]],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            framer = make(max_event_bytes)  # one framer per subscription
+            framer = make(max_event_bytes, done)  # one framer per subscription
             stopped = False
 
             def on_next(chunk: bytes) -> None:
@@ -775,6 +840,7 @@ def frame_(
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
+    "AutoFramer",
     "Frame",
     "FrameFormat",
     "JSONLinesFramer",

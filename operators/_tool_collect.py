@@ -20,7 +20,7 @@ from ._events import (
     ToolItem,
 )
 from ._items import Item, ToolRequestArg, ToolRequestComplete, ToolRequestStart
-from ._signals import OpenCall, Terminal
+from ._signals import CloseCall, OpenCall, Terminal
 from ._stage import GROUP, batch_stage, join_short_tail
 
 #: Default cap on one tool call's input (SPEC §5).
@@ -31,7 +31,7 @@ Collected: TypeAlias = Item | OpenCall | Terminal
 
 
 _TOOL_EVENTS = frozenset(
-    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem}
+    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem, CloseCall}
 )
 
 
@@ -73,6 +73,8 @@ class ToolCollector:
                 self._complete(event.output_index, event.arguments, out)
             elif type(event) is CustomInputDone:
                 self._complete(event.output_index, event.input, out)
+            elif type(event) is CloseCall:
+                self._complete(event.output_index, event.final, out, event.partial)
             else:
                 assert type(event) is ToolItem
                 self._item(event, out)
@@ -93,11 +95,22 @@ class ToolCollector:
             self._complete(index, item.input, out)
 
     def _open(self, item: ToolItem, out: list[Collected]) -> None:
-        call = OpenCall(item.id, item.call_id, item.name, item.kind)
+        call = OpenCall(
+            item.id,
+            item.call_id,
+            item.name,
+            item.kind,
+            provider_executed=item.provider_executed,
+            namespace=item.namespace,
+            parent_id=item.parent_id,
+            fallback=item.fallback,
+        )
         self._pending[item.output_index] = call
         self._by_id.setdefault(call.id, []).append(call)
         out.append(call)
-        out.append(ToolRequestStart(id=call.id, name=call.name))
+        out.append(
+            ToolRequestStart(id=call.id, name=call.name, provider_executed=call.provider_executed)
+        )
 
     def _append(self, call: OpenCall, piece: str, out: list[Collected]) -> None:
         if call.capped:
@@ -120,7 +133,9 @@ class ToolCollector:
             call.loose = 0
         out.append(ToolRequestArg(id=call.id, chunk=piece))
 
-    def _complete(self, index: int, final: str | None, out: list[Collected]) -> None:
+    def _complete(
+        self, index: int, final: str | None, out: list[Collected], partial: bool = False
+    ) -> None:
         call = self._pending.pop(index, None)
         if call is None:
             return
@@ -133,7 +148,9 @@ class ToolCollector:
             # send arguments only in .done): the missing rest is one more piece.
             if len(final) > len(streamed) and final.startswith(streamed):
                 self._append(call, final[len(streamed) :], out)
-        whole = call.complete()
+        if not call.parts and call.fallback and not call.capped:
+            self._append(call, call.fallback, out)  # nothing streamed: the wire's default input
+        whole = call.complete(partial)
         same_id = self._by_id[call.id]
         if same_id[0] is not call:
             # An earlier call with this id is still open: calls sharing an id

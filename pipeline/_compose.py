@@ -11,6 +11,7 @@ from .operators import (
     Error,
     FrameFormat,
     Item,
+    WireChoice,
     collect_tools,
     decode,
     dispatch,
@@ -55,6 +56,7 @@ def responses(
     source: Observable[bytes],
     *,
     format: FrameFormat = "sse",
+    wire: WireChoice = "responses",
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
     secrets: Iterable[str] = (),
@@ -67,11 +69,16 @@ def responses(
     asynchronous stream sees it), ends with exactly one ``done``, and never
     calls ``on_error`` for a stream fault. ``secrets`` (an API key) are replaced by
     ``[redacted]`` in error messages forwarded from the server.
+
+    ``wire`` is the API the bytes come from: ``"responses"`` (OpenAI Responses),
+    ``"chat"`` (Chat Completions), ``"anthropic"`` (Anthropic Messages) or
+    ``"auto"`` (told by the first event, SPEC §3.4); ``format`` is ``"sse"``,
+    ``"jsonl"`` or ``"auto"``. Both are chosen once per subscription.
     """
     chain = source.pipe(
-        frame(format, max_event_bytes),
-        decode(),
-        dispatch(),
+        frame(format, max_event_bytes, done=wire != "responses"),
+        decode(wire),
+        dispatch(wire),
         collect_tools(max_tool_input_bytes),
         finalize(start=True),
     )
