@@ -58,6 +58,7 @@ def responses(
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
     secrets: Iterable[str] = (),
+    wire: str = "responses",
 ) -> Observable[Item]:
     """The items of a streamed response, from the bytes of its body.
 
@@ -68,6 +69,8 @@ def responses(
     calls ``on_error`` for a stream fault. ``secrets`` (an API key) are replaced by
     ``[redacted]`` in error messages forwarded from the server.
     """
+    if wire != "responses":
+        raise ValueError(f"unknown wire {wire!r}")
     chain = source.pipe(
         frame(format, max_event_bytes),
         decode(),

@@ -1,9 +1,12 @@
 """An embedded replay server: recorded event streams over real HTTP, with faults on demand.
 
-``POST /v1/responses`` answers with the next recording (round-robin) as
+``POST /v1/responses`` (and ``/v1/chat/completions``, ``/v1/messages``, for
+recordings of those wires) answers with the next recording (round-robin) as
 ``text/event-stream``, event by event at ``events_per_second`` (``None``:
-as fast as the socket takes it, in large writes). Faults, for tests,
-benchmarks and the demo:
+as fast as the socket takes it, in large writes), or each event at its own
+time with ``schedule`` (seconds after the request arrived, one per event:
+a known time to first token and gap between tokens, for load tests).
+Faults, for tests, benchmarks and the demo:
 
 - ``status`` — answer with that HTTP status and a JSON error body instead
   (``retry_after`` sets ``Retry-After``; ``headers`` adds any others);
@@ -169,6 +172,7 @@ def make_app(
     headers: Mapping[str, str] | None = None,
     first_byte_delay: float = 0.0,
     keep_open_after_end: bool = False,
+    schedule: Sequence[float] | None = None,
     stats: ReplayStats | None = None,
 ) -> web.Application:
     """An app that replays ``recordings`` at ``POST /v1/responses`` (see the module docstring).
@@ -184,6 +188,8 @@ def make_app(
     if events_per_second is not None and events_per_second <= 0:
         raise ValueError(f"events_per_second must be positive, not {events_per_second}")
     streams = [split_events(_load(recording)) for recording in recordings]
+    if schedule is not None and any(len(schedule) < len(events) for events in streams):
+        raise ValueError("schedule needs one time for each event of every recording")
     the_stats = stats if stats is not None else ReplayStats()
     if isinstance(error_body, Mapping):
         error_payload: bytes | None = json.dumps(error_body).encode()
@@ -196,6 +202,7 @@ def make_app(
         )
 
     async def respond(request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         body = await request.read()
         the_stats.received.append(ReceivedRequest(dict(request.headers), body))
         events = streams[the_stats.requests % len(streams)]
@@ -222,7 +229,7 @@ def make_app(
                 }
             )
             await response.prepare(request)
-            dropped = await _send(request, response, events)
+            dropped = await _send(request, response, events, arrived)
             if dropped:
                 the_stats.dropped += 1
                 finished = True
@@ -245,20 +252,24 @@ def make_app(
             await asyncio.shield(the_stats._notify())
 
     async def _send(
-        request: web.Request, response: web.StreamResponse, events: list[bytes]
+        request: web.Request, response: web.StreamResponse, events: list[bytes], arrived: float
     ) -> bool:
-        """Write the events, with the faults asked for; ``True`` if the connection was dropped."""
+        """Write the events, with the faults asked for; ``True`` if the connection was dropped.
+
+        A ``schedule`` counts from the request's arrival (the first byte delay
+        included), so the server's own work is inside the times it was given.
+        """
         count = len(events)
         cut = count if close_after is None else min(close_after, count)
         stall = None if stall_after is None else min(stall_after, cut)
-        started = time.monotonic()
+        started = arrived if schedule is not None else time.monotonic()
         paused = 0.0
         index = 0
         while index < cut:
             if index == stall and stall_seconds > 0:
                 await asyncio.sleep(stall_seconds)
                 paused += stall_seconds
-            if events_per_second is None:
+            if events_per_second is None and schedule is None:
                 end = cut if stall is None or stall <= index else stall
                 batch = bytearray()
                 while index < end and len(batch) < UNPACED_WRITE_BYTES:
@@ -266,7 +277,12 @@ def make_app(
                     index += 1
                 await response.write(bytes(batch))
             else:
-                due = started + paused + index / events_per_second
+                if schedule is not None:
+                    offset = schedule[index]
+                else:
+                    assert events_per_second is not None
+                    offset = index / events_per_second
+                due = started + paused + offset
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -291,7 +307,8 @@ def make_app(
 
     app = web.Application()
     app[_STATS] = the_stats
-    app.router.add_post("/v1/responses", respond)
+    for path in ("/v1/responses", "/v1/chat/completions", "/v1/messages"):
+        app.router.add_post(path, respond)
     return app
 
 
@@ -322,6 +339,7 @@ class ReplayServer:
         headers: Mapping[str, str] | None = None,
         first_byte_delay: float = 0.0,
         keep_open_after_end: bool = False,
+        schedule: Sequence[float] | None = None,
     ) -> None:
         self.stats = ReplayStats()
         self.app = make_app(
@@ -336,6 +354,7 @@ class ReplayServer:
             headers=headers,
             first_byte_delay=first_byte_delay,
             keep_open_after_end=keep_open_after_end,
+            schedule=schedule,
             stats=self.stats,
         )
         self.host = host
