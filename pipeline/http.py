@@ -49,6 +49,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
+from urllib.parse import quote
 
 import aiohttp
 import yarl
@@ -410,8 +411,13 @@ def http_source(
     flow: FlowControl | None = None,
     allow_insecure_key: bool = False,
     wire: Wire = "responses",
+    resume: tuple[str, int] | None = None,
 ) -> Observable[bytes]:
     """The body of ``POST {base_url}/responses`` as it arrives: a cold ``Observable[bytes]``.
+
+    With ``resume=(response_id, n)`` it is instead ``GET
+    {base_url}/responses/{response_id}?stream=true&starting_after={n}``: a
+    background response's events again, from the one after ``n``.
 
     ``wire`` picks the endpoint: ``"responses"`` (``/responses``), ``"chat"``
     (``/chat/completions``) or ``"anthropic"`` (``/messages``, the key sent as
@@ -445,8 +451,13 @@ def http_source(
     if wire not in ENDPOINTS:
         raise ValueError(f"wire must be one of {sorted(ENDPOINTS)}, not {wire!r}")
     path, key_header = ENDPOINTS[wire]
+    method, query = "POST", None
+    if resume is not None:
+        response_id, after = resume
+        method, query = "GET", {"stream": "true", "starting_after": str(after)}
+        path = f"{path}/{quote(response_id, safe='')}"
     url = base_url.rstrip("/") + path
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    payload = None if resume is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
     key = resolve_api_key(api_key, ANTHROPIC_API_KEY_ENV if key_header else API_KEY_ENV)
     secrets = (key,) if key else ()
     refused: str | None = None
@@ -494,8 +505,10 @@ def http_source(
             caller_error: Exception | None = None  # raised by the subscriber's own on_next
             headers_seen = False
             try:
-                async with client.post(
+                async with client.request(
+                    method,
                     url,
+                    params=query,
                     data=payload,
                     headers=sent,
                     timeout=timeout,

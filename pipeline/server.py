@@ -6,13 +6,19 @@ recordings of those wires) answers with the next recording (round-robin) as
 as fast as the socket takes it, in large writes), or each event at its own
 time with ``schedule`` (seconds after the request arrived, one per event:
 a known time to first token and gap between tokens, for load tests).
+With ``"background": true`` in the request, the events carry a
+``sequence_number`` (added where the recording has none) and ``GET
+/v1/responses/{id}?stream=true&starting_after=N`` serves the same response
+again from event N+1, as the Responses API does for background responses.
 Faults, for tests, benchmarks and the demo:
 
 - ``status`` — answer with that HTTP status and a JSON error body instead
+  (a list: one status, or ``None``, for each request in turn);
   (``retry_after`` sets ``Retry-After``; ``headers`` adds any others);
 - ``first_byte_delay`` — wait that long before the response headers;
 - ``stall_after`` / ``stall_seconds`` — go silent after N events;
-- ``close_after`` — drop the connection after N events;
+- ``close_after`` — drop the connection after N events (a list: one N, or
+  ``None``, for each request in turn, the rest undisturbed);
 - ``keep_open_after_end`` — send everything, then hold the connection open
   until the client leaves.
 
@@ -135,6 +141,65 @@ def _load(recording: str | Path | bytes) -> bytes:
     return Path(recording).read_bytes()
 
 
+def _nth(setting: int | Sequence[int | None] | None, request: int) -> int | None:
+    """A fault for every request, or the one for this request when it is a list."""
+    if setting is None or isinstance(setting, int):
+        return setting
+    return setting[request] if request < len(setting) else None
+
+
+def _int_or(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _asks_background(body: bytes) -> bool:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(request, dict) and request.get("background") is True
+
+
+def _event_json(event: bytes) -> Any:
+    """The JSON of an event's ``data:`` lines, or ``None``."""
+    data = b"\n".join(
+        line[5:].removeprefix(b" ") for line in event.splitlines() if line.startswith(b"data:")
+    )
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        return None
+
+
+def _response_id(events: Sequence[bytes]) -> str | None:
+    for event in events:
+        document = _event_json(event)
+        if isinstance(document, dict) and isinstance(document.get("response"), dict):
+            found = document["response"].get("id")
+            if isinstance(found, str) and found:
+                return found
+    return None
+
+
+def _numbered(events: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """Each event with its ``sequence_number``, added (as its position) where it has none."""
+    numbered: list[tuple[int, bytes]] = []
+    for position, event in enumerate(events):
+        document = _event_json(event)
+        if not isinstance(document, dict):
+            continue  # a comment or a keep-alive: not part of the response
+        number = document.get("sequence_number")
+        if not isinstance(number, int):
+            number = position
+            document["sequence_number"] = number
+            event = b"data: " + json.dumps(document).encode() + b"\n\n"
+        numbered.append((number, event))
+    return numbered
+
+
 def _error_body(status: int) -> bytes:
     """An OpenAI-shaped error body for ``status``."""
     if 200 <= status < 300:
@@ -163,10 +228,10 @@ def make_app(
     recordings: Sequence[str | Path | bytes],
     *,
     events_per_second: float | None = DEFAULT_EVENTS_PER_SECOND,
-    close_after: int | None = None,
+    close_after: int | Sequence[int | None] | None = None,
     stall_after: int | None = None,
     stall_seconds: float = 0.0,
-    status: int | None = None,
+    status: int | Sequence[int | None] | None = None,
     retry_after: str | float | None = None,
     error_body: bytes | Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -201,22 +266,39 @@ def make_app(
             f"{retry_after:g}" if isinstance(retry_after, float | int) else retry_after
         )
 
+    background: dict[str, list[tuple[int, bytes]]] = {}  # response id → numbered events
+
     async def respond(request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
         body = await request.read()
         the_stats.received.append(ReceivedRequest(dict(request.headers), body))
         events = streams[the_stats.requests % len(streams)]
+        if request.method == "GET":
+            numbered = background.get(request.match_info["id"])
+            if numbered is None or request.query.get("stream") != "true":
+                the_stats.requests += 1
+                return web.Response(
+                    status=404, body=_error_body(404), content_type="application/json"
+                )
+            after = _int_or(request.query.get("starting_after"), -1)
+            events = [event for number, event in numbered if number > after]
+        elif _asks_background(body):
+            numbered = _numbered(events)
+            background.setdefault(_response_id(events) or "resp_replay", numbered)
+            events = [event for _, event in numbered]
+        cut_at = _nth(close_after, the_stats.requests)
+        status_now = _nth(status, the_stats.requests)
         the_stats.requests += 1
         the_stats.active += 1
         finished = False
         try:
             if first_byte_delay > 0:
                 await asyncio.sleep(first_byte_delay)
-            if status is not None:
+            if status_now is not None:
                 finished = True
                 return web.Response(
-                    status=status,
-                    body=error_payload if error_payload is not None else _error_body(status),
+                    status=status_now,
+                    body=error_payload if error_payload is not None else _error_body(status_now),
                     content_type="application/json",
                     headers=extra_headers,
                 )
@@ -229,7 +311,7 @@ def make_app(
                 }
             )
             await response.prepare(request)
-            dropped = await _send(request, response, events, arrived)
+            dropped = await _send(request, response, events, arrived, cut_at)
             if dropped:
                 the_stats.dropped += 1
                 finished = True
@@ -252,7 +334,11 @@ def make_app(
             await asyncio.shield(the_stats._notify())
 
     async def _send(
-        request: web.Request, response: web.StreamResponse, events: list[bytes], arrived: float
+        request: web.Request,
+        response: web.StreamResponse,
+        events: list[bytes],
+        arrived: float,
+        close_after: int | None,
     ) -> bool:
         """Write the events, with the faults asked for; ``True`` if the connection was dropped.
 
@@ -309,6 +395,7 @@ def make_app(
     app[_STATS] = the_stats
     for path in ("/v1/responses", "/v1/chat/completions", "/v1/messages"):
         app.router.add_post(path, respond)
+    app.router.add_get("/v1/responses/{id}", respond)
     return app
 
 
@@ -330,10 +417,10 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
         events_per_second: float | None = DEFAULT_EVENTS_PER_SECOND,
-        close_after: int | None = None,
+        close_after: int | Sequence[int | None] | None = None,
         stall_after: int | None = None,
         stall_seconds: float = 0.0,
-        status: int | None = None,
+        status: int | Sequence[int | None] | None = None,
         retry_after: str | float | None = None,
         error_body: bytes | Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
