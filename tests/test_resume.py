@@ -1,6 +1,9 @@
 """Resuming a background response over real loopback HTTP: nothing repeated, nothing lost."""
 
 import asyncio
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +181,55 @@ def test_the_background_request_body_asks_for_background_and_store() -> None:
 
     assert sent["background"] is True
     assert sent["store"] is True
+
+
+async def _cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rxresponses",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), WAIT)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.asyncio
+async def test_stream_background_resumes_and_keeps_the_json_lines_clean() -> None:
+    expected = [json.loads(msgspec.json.encode(i)) for i in await _undisturbed("text")][1:]
+    async with ReplayServer(
+        [RECORDINGS["text"]], events_per_second=None, close_after=[4]
+    ) as replay:
+        code, out, err = await _cli(
+            "stream",
+            "hi",
+            "--base-url",
+            replay.base_url,
+            "--model",
+            "m",
+            "--background",
+            "--jsonl",
+        )
+
+    assert code == 0, err
+    assert [json.loads(line) for line in out.splitlines()][1:] == expected
+    assert "reconnected at event 4" in err
+    assert replay.stats.requests == 2
+
+
+@pytest.mark.asyncio
+async def test_stream_background_shows_the_reconnection_in_the_terminal_view() -> None:
+    async with ReplayServer(
+        [RECORDINGS["text"]], events_per_second=None, close_after=[4]
+    ) as replay:
+        code, out, err = await _cli(
+            "stream", "hi", "--base-url", replay.base_url, "--model", "m", "--background"
+        )
+
+    assert code == 0, err
+    assert "reconnected at event 4" in out
+    assert "The capital of France is Paris." in out
