@@ -208,16 +208,28 @@ def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             reasoning_summary=args.reasoning_summary,
             include_encrypted_reasoning=args.reasoning_effort is not None,
         )
-        items = stream_responses(
-            body,
-            base_url=args.base_url,
-            idle_timeout=args.idle_timeout,
-            connect_timeout=args.connect_timeout,
-            allow_insecure_key=args.allow_insecure_key,
-        )
         out: abc.ObserverBase[Item] = (
             JsonLinesSink(sys.stdout.buffer) if args.jsonl else TerminalView(sys.stdout)
         )
+        options: dict[str, Any] = {
+            "base_url": args.base_url,
+            "idle_timeout": args.idle_timeout,
+            "connect_timeout": args.connect_timeout,
+            "allow_insecure_key": args.allow_insecure_key,
+        }
+        if args.background:
+            from .resume import stream_background
+
+            def reconnected(after: int) -> None:
+                # Beside the items, never among them: the JSON Lines stay clean.
+                if isinstance(out, TerminalView):
+                    out.note(f"reconnected at event {after + 1}")
+                else:
+                    sys.stderr.write(f"rxresponses: reconnected at event {after + 1}\n")
+
+            items = stream_background(body, on_resume=reconnected, **options)
+        else:
+            items = stream_responses(body, **options)
         if isinstance(out, TerminalView):
             out.metrics.mark_start()
         sinks = [out] if log_file is None else [out, JsonLinesSink(log_file, close=True)]
@@ -328,6 +340,11 @@ def add_commands(commands: Any) -> None:
         help=f"the API's base URL (default {DEFAULT_BASE_URL})",
     )
     stream.add_argument("--model", metavar="M", required=True, help="the model to ask")
+    stream.add_argument(
+        "--background",
+        action="store_true",
+        help="ask for a background response and resume it if the connection drops",
+    )
     stream.add_argument(
         "--jsonl", action="store_true", help="print one JSON object per item, one per line"
     )

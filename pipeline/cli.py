@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import _http_cli  # the HTTP commands' arguments; their code loads when they run
 
     _http_cli.add_commands(commands)
+    from . import _bench_cli  # likewise: the load test's code loads when it runs
+
+    _bench_cli.add_command(commands)
     return parser
 
 

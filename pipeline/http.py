@@ -48,7 +48,8 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeAlias
+from urllib.parse import quote
 
 import aiohttp
 import yarl
@@ -70,9 +71,13 @@ from .operators import (
 from .operators._errors import is_fatal, retry_after_from_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
 DEFAULT_IDLE_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 API_KEY_ENV = "OPENAI_API_KEY"
+ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY"
+#: The ``anthropic-version`` header sent to Anthropic Messages.
+ANTHROPIC_VERSION = "2023-06-01"
 
 #: How much of an error response's body is read to find its ``error`` object.
 _MAX_ERROR_BODY = 64 * 1024
@@ -174,9 +179,77 @@ def build_request(
     return body
 
 
-def resolve_api_key(api_key: str | None) -> str | None:
-    """``api_key``, else ``OPENAI_API_KEY``; an empty key means none (no ``Authorization``)."""
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+def build_chat_request(
+    model: str,
+    input: str | Sequence[Mapping[str, Any]],
+    *,
+    tools: Sequence[FunctionTool | Mapping[str, Any]] | None = None,
+    max_tokens: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON body of a streamed ``POST /chat/completions`` (usage asked for at the end).
+
+    ``input`` is a prompt or a list of messages. A ``FunctionTool`` is sent in
+    the Chat Completions shape (``{"type": "function", "function": {...}}``).
+    """
+    messages = (
+        [{"role": "user", "content": input}]
+        if isinstance(input, str)
+        else [dict(message) for message in input]
+    )
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    if tools:
+        body["tools"] = [
+            {"type": "function", "function": {k: v for k, v in t.to_json().items() if k != "type"}}
+            if isinstance(t, FunctionTool)
+            else dict(t)
+            for t in tools
+        ]
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+    body["stream"] = True
+    body["stream_options"] = {"include_usage": True}
+    body.update(extra)
+    return body
+
+
+def build_anthropic_request(
+    model: str,
+    input: str | Sequence[Mapping[str, Any]],
+    *,
+    max_tokens: int = 4096,
+    system: str | None = None,
+    tools: Sequence[FunctionTool | Mapping[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON body of a streamed ``POST /messages`` (``max_tokens`` is required there)."""
+    messages = (
+        [{"role": "user", "content": input}]
+        if isinstance(input, str)
+        else [dict(message) for message in input]
+    )
+    body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": messages}
+    if system is not None:
+        body["system"] = system
+    if tools:
+        body["tools"] = [
+            {
+                "name": t.name,
+                **({"description": t.description} if t.description is not None else {}),
+                "input_schema": dict(t.parameters),
+            }
+            if isinstance(t, FunctionTool)
+            else dict(t)
+            for t in tools
+        ]
+    body["stream"] = True
+    body.update(extra)
+    return body
+
+
+def resolve_api_key(api_key: str | None, env: str = API_KEY_ENV) -> str | None:
+    """``api_key``, else the variable ``env``; an empty key means none (no credential sent)."""
+    key = api_key if api_key is not None else os.environ.get(env)
     return key or None
 
 
@@ -313,6 +386,15 @@ def _timeout(idle_timeout: float, connect_timeout: float) -> aiohttp.ClientTimeo
     )
 
 
+Wire: TypeAlias = Literal["responses", "chat", "anthropic"]
+#: Each wire's path under the base URL, and whether its key goes as ``x-api-key``.
+ENDPOINTS: dict[str, tuple[str, bool]] = {
+    "responses": ("/responses", False),
+    "chat": ("/chat/completions", False),
+    "anthropic": ("/messages", True),
+}
+
+
 #: With flow control, the most one read hands to the pipeline.
 FLOW_CHUNK_BYTES = 16 * 1024
 
@@ -328,8 +410,18 @@ def http_source(
     headers: Mapping[str, str] | None = None,
     flow: FlowControl | None = None,
     allow_insecure_key: bool = False,
+    wire: Wire = "responses",
+    resume: tuple[str, int] | None = None,
 ) -> Observable[bytes]:
     """The body of ``POST {base_url}/responses`` as it arrives: a cold ``Observable[bytes]``.
+
+    With ``resume=(response_id, n)`` it is instead ``GET
+    {base_url}/responses/{response_id}?stream=true&starting_after={n}``: a
+    background response's events again, from the one after ``n``.
+
+    ``wire`` picks the endpoint: ``"responses"`` (``/responses``), ``"chat"``
+    (``/chat/completions``) or ``"anthropic"`` (``/messages``, the key sent as
+    ``x-api-key`` with an ``anthropic-version`` header instead of a bearer token).
 
     Subscribe on a running asyncio loop: each subscription sends its own
     request (``Accept: text/event-stream``, ``Authorization: Bearer`` when
@@ -356,9 +448,17 @@ def http_source(
         raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
     if connect_timeout <= 0:
         raise ValueError(f"connect_timeout must be positive, not {connect_timeout}")
-    url = base_url.rstrip("/") + "/responses"
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    key = resolve_api_key(api_key)
+    if wire not in ENDPOINTS:
+        raise ValueError(f"wire must be one of {sorted(ENDPOINTS)}, not {wire!r}")
+    path, key_header = ENDPOINTS[wire]
+    method, query = "POST", None
+    if resume is not None:
+        response_id, after = resume
+        method, query = "GET", {"stream": "true", "starting_after": str(after)}
+        path = f"{path}/{quote(response_id, safe='')}"
+    url = base_url.rstrip("/") + path
+    payload = None if resume is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    key = resolve_api_key(api_key, ANTHROPIC_API_KEY_ENV if key_header else API_KEY_ENV)
     secrets = (key,) if key else ()
     refused: str | None = None
     if key and not allow_insecure_key and not key_may_travel_to(url):
@@ -372,6 +472,7 @@ def http_source(
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
         "Cache-Control": "no-cache",
+        **({"anthropic-version": ANTHROPIC_VERSION} if key_header else {}),
         **(headers or {}),
     }
     timeout = _timeout(idle_timeout, connect_timeout)
@@ -396,14 +497,18 @@ def http_source(
             own = session is None
             client = session or aiohttp.ClientSession()
             sent = dict(request_headers)
-            if key:
+            if key and key_header:
+                sent["x-api-key"] = key
+            elif key:
                 sent["Authorization"] = f"Bearer {key}"
             failure: Exception | None = None
             caller_error: Exception | None = None  # raised by the subscriber's own on_next
             headers_seen = False
             try:
-                async with client.post(
+                async with client.request(
+                    method,
                     url,
+                    params=query,
                     data=payload,
                     headers=sent,
                     timeout=timeout,
@@ -500,6 +605,7 @@ def stream_responses(
     headers: Mapping[str, str] | None = None,
     flow: FlowControl | None = None,
     allow_insecure_key: bool = False,
+    wire: Wire = "responses",
 ) -> Observable[Item]:
     """The items of a streamed response: ``responses(http_source(...))``, key redacted.
 
@@ -507,8 +613,10 @@ def stream_responses(
     failures, HTTP ones included, are ``error`` items (SPEC §4). A key bound
     for a plain-HTTP host other than a loopback one is refused (one
     ``http_error`` item, nothing sent) unless ``allow_insecure_key=True``.
+    ``wire`` picks the endpoint and the event format (see ``http_source``);
+    ``stream_chat`` and ``stream_anthropic`` say it for you.
     """
-    key = resolve_api_key(api_key)
+    key = resolve_api_key(api_key, _KEY_ENV[wire])
     source = http_source(
         body,
         base_url=base_url,
@@ -519,17 +627,53 @@ def stream_responses(
         headers=headers,
         flow=flow,
         allow_insecure_key=allow_insecure_key,
+        wire=wire,
     )
-    return responses(source, secrets=(key,) if key else ())
+    return responses(source, wire=wire, secrets=(key,) if key else ())
+
+
+def stream_chat(
+    body: Mapping[str, Any], *, base_url: str = DEFAULT_BASE_URL, **options: Any
+) -> Observable[Item]:
+    """The items of a streamed ``POST {base_url}/chat/completions`` (key from ``OPENAI_API_KEY``).
+
+    Takes the options of ``stream_responses``; any OpenAI-compatible server
+    (vLLM, Ollama, llama.cpp, LM Studio, OpenRouter, …) answers it.
+    """
+    return stream_responses(body, base_url=base_url, wire="chat", **options)
+
+
+def stream_anthropic(
+    body: Mapping[str, Any], *, base_url: str = ANTHROPIC_BASE_URL, **options: Any
+) -> Observable[Item]:
+    """The items of a streamed ``POST {base_url}/messages`` (key from ``ANTHROPIC_API_KEY``).
+
+    Takes the options of ``stream_responses``.
+    """
+    return stream_responses(body, base_url=base_url, wire="anthropic", **options)
+
+
+_KEY_ENV: dict[str, str] = {
+    "responses": API_KEY_ENV,
+    "chat": API_KEY_ENV,
+    "anthropic": ANTHROPIC_API_KEY_ENV,
+}
 
 
 __all__ = [
+    "ANTHROPIC_API_KEY_ENV",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_VERSION",
     "API_KEY_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
+    "ENDPOINTS",
     "FunctionTool",
     "InsecureKeyRefused",
+    "Wire",
+    "build_anthropic_request",
+    "build_chat_request",
     "build_request",
     "http_source",
     "is_loopback_host",
@@ -537,5 +681,7 @@ __all__ = [
     "parse_retry_after",
     "resolve_api_key",
     "status_error",
+    "stream_anthropic",
+    "stream_chat",
     "stream_responses",
 ]

@@ -1,15 +1,24 @@
 """An embedded replay server: recorded event streams over real HTTP, with faults on demand.
 
-``POST /v1/responses`` answers with the next recording (round-robin) as
+``POST /v1/responses`` (and ``/v1/chat/completions``, ``/v1/messages``, for
+recordings of those wires) answers with the next recording (round-robin) as
 ``text/event-stream``, event by event at ``events_per_second`` (``None``:
-as fast as the socket takes it, in large writes). Faults, for tests,
-benchmarks and the demo:
+as fast as the socket takes it, in large writes), or each event at its own
+time with ``schedule`` (seconds after the request arrived, one per event:
+a known time to first token and gap between tokens, for load tests).
+With ``"background": true`` in the request, the events carry a
+``sequence_number`` (added where the recording has none) and ``GET
+/v1/responses/{id}?stream=true&starting_after=N`` serves the same response
+again from event N+1, as the Responses API does for background responses.
+Faults, for tests, benchmarks and the demo:
 
 - ``status`` — answer with that HTTP status and a JSON error body instead
+  (a list: one status, or ``None``, for each request in turn);
   (``retry_after`` sets ``Retry-After``; ``headers`` adds any others);
 - ``first_byte_delay`` — wait that long before the response headers;
 - ``stall_after`` / ``stall_seconds`` — go silent after N events;
-- ``close_after`` — drop the connection after N events;
+- ``close_after`` — drop the connection after N events (a list: one N, or
+  ``None``, for each request in turn, the rest undisturbed);
 - ``keep_open_after_end`` — send everything, then hold the connection open
   until the client leaves.
 
@@ -132,6 +141,65 @@ def _load(recording: str | Path | bytes) -> bytes:
     return Path(recording).read_bytes()
 
 
+def _nth(setting: int | Sequence[int | None] | None, request: int) -> int | None:
+    """A fault for every request, or the one for this request when it is a list."""
+    if setting is None or isinstance(setting, int):
+        return setting
+    return setting[request] if request < len(setting) else None
+
+
+def _int_or(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _asks_background(body: bytes) -> bool:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(request, dict) and request.get("background") is True
+
+
+def _event_json(event: bytes) -> Any:
+    """The JSON of an event's ``data:`` lines, or ``None``."""
+    data = b"\n".join(
+        line[5:].removeprefix(b" ") for line in event.splitlines() if line.startswith(b"data:")
+    )
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        return None
+
+
+def _response_id(events: Sequence[bytes]) -> str | None:
+    for event in events:
+        document = _event_json(event)
+        if isinstance(document, dict) and isinstance(document.get("response"), dict):
+            found = document["response"].get("id")
+            if isinstance(found, str) and found:
+                return found
+    return None
+
+
+def _numbered(events: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """Each event with its ``sequence_number``, added (as its position) where it has none."""
+    numbered: list[tuple[int, bytes]] = []
+    for position, event in enumerate(events):
+        document = _event_json(event)
+        if not isinstance(document, dict):
+            continue  # a comment or a keep-alive: not part of the response
+        number = document.get("sequence_number")
+        if not isinstance(number, int):
+            number = position
+            document["sequence_number"] = number
+            event = b"data: " + json.dumps(document).encode() + b"\n\n"
+        numbered.append((number, event))
+    return numbered
+
+
 def _error_body(status: int) -> bytes:
     """An OpenAI-shaped error body for ``status``."""
     if 200 <= status < 300:
@@ -160,15 +228,16 @@ def make_app(
     recordings: Sequence[str | Path | bytes],
     *,
     events_per_second: float | None = DEFAULT_EVENTS_PER_SECOND,
-    close_after: int | None = None,
+    close_after: int | Sequence[int | None] | None = None,
     stall_after: int | None = None,
     stall_seconds: float = 0.0,
-    status: int | None = None,
+    status: int | Sequence[int | None] | None = None,
     retry_after: str | float | None = None,
     error_body: bytes | Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     first_byte_delay: float = 0.0,
     keep_open_after_end: bool = False,
+    schedule: Sequence[float] | None = None,
     stats: ReplayStats | None = None,
 ) -> web.Application:
     """An app that replays ``recordings`` at ``POST /v1/responses`` (see the module docstring).
@@ -184,6 +253,8 @@ def make_app(
     if events_per_second is not None and events_per_second <= 0:
         raise ValueError(f"events_per_second must be positive, not {events_per_second}")
     streams = [split_events(_load(recording)) for recording in recordings]
+    if schedule is not None and any(len(schedule) < len(events) for events in streams):
+        raise ValueError("schedule needs one time for each event of every recording")
     the_stats = stats if stats is not None else ReplayStats()
     if isinstance(error_body, Mapping):
         error_payload: bytes | None = json.dumps(error_body).encode()
@@ -195,21 +266,39 @@ def make_app(
             f"{retry_after:g}" if isinstance(retry_after, float | int) else retry_after
         )
 
+    background: dict[str, list[tuple[int, bytes]]] = {}  # response id → numbered events
+
     async def respond(request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         body = await request.read()
         the_stats.received.append(ReceivedRequest(dict(request.headers), body))
         events = streams[the_stats.requests % len(streams)]
+        if request.method == "GET":
+            numbered = background.get(request.match_info["id"])
+            if numbered is None or request.query.get("stream") != "true":
+                the_stats.requests += 1
+                return web.Response(
+                    status=404, body=_error_body(404), content_type="application/json"
+                )
+            after = _int_or(request.query.get("starting_after"), -1)
+            events = [event for number, event in numbered if number > after]
+        elif _asks_background(body):
+            numbered = _numbered(events)
+            background.setdefault(_response_id(events) or "resp_replay", numbered)
+            events = [event for _, event in numbered]
+        cut_at = _nth(close_after, the_stats.requests)
+        status_now = _nth(status, the_stats.requests)
         the_stats.requests += 1
         the_stats.active += 1
         finished = False
         try:
             if first_byte_delay > 0:
                 await asyncio.sleep(first_byte_delay)
-            if status is not None:
+            if status_now is not None:
                 finished = True
                 return web.Response(
-                    status=status,
-                    body=error_payload if error_payload is not None else _error_body(status),
+                    status=status_now,
+                    body=error_payload if error_payload is not None else _error_body(status_now),
                     content_type="application/json",
                     headers=extra_headers,
                 )
@@ -222,7 +311,7 @@ def make_app(
                 }
             )
             await response.prepare(request)
-            dropped = await _send(request, response, events)
+            dropped = await _send(request, response, events, arrived, cut_at)
             if dropped:
                 the_stats.dropped += 1
                 finished = True
@@ -245,20 +334,28 @@ def make_app(
             await asyncio.shield(the_stats._notify())
 
     async def _send(
-        request: web.Request, response: web.StreamResponse, events: list[bytes]
+        request: web.Request,
+        response: web.StreamResponse,
+        events: list[bytes],
+        arrived: float,
+        close_after: int | None,
     ) -> bool:
-        """Write the events, with the faults asked for; ``True`` if the connection was dropped."""
+        """Write the events, with the faults asked for; ``True`` if the connection was dropped.
+
+        A ``schedule`` counts from the request's arrival (the first byte delay
+        included), so the server's own work is inside the times it was given.
+        """
         count = len(events)
         cut = count if close_after is None else min(close_after, count)
         stall = None if stall_after is None else min(stall_after, cut)
-        started = time.monotonic()
+        started = arrived if schedule is not None else time.monotonic()
         paused = 0.0
         index = 0
         while index < cut:
             if index == stall and stall_seconds > 0:
                 await asyncio.sleep(stall_seconds)
                 paused += stall_seconds
-            if events_per_second is None:
+            if events_per_second is None and schedule is None:
                 end = cut if stall is None or stall <= index else stall
                 batch = bytearray()
                 while index < end and len(batch) < UNPACED_WRITE_BYTES:
@@ -266,7 +363,12 @@ def make_app(
                     index += 1
                 await response.write(bytes(batch))
             else:
-                due = started + paused + index / events_per_second
+                if schedule is not None:
+                    offset = schedule[index]
+                else:
+                    assert events_per_second is not None
+                    offset = index / events_per_second
+                due = started + paused + offset
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -291,7 +393,9 @@ def make_app(
 
     app = web.Application()
     app[_STATS] = the_stats
-    app.router.add_post("/v1/responses", respond)
+    for path in ("/v1/responses", "/v1/chat/completions", "/v1/messages"):
+        app.router.add_post(path, respond)
+    app.router.add_get("/v1/responses/{id}", respond)
     return app
 
 
@@ -313,15 +417,16 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
         events_per_second: float | None = DEFAULT_EVENTS_PER_SECOND,
-        close_after: int | None = None,
+        close_after: int | Sequence[int | None] | None = None,
         stall_after: int | None = None,
         stall_seconds: float = 0.0,
-        status: int | None = None,
+        status: int | Sequence[int | None] | None = None,
         retry_after: str | float | None = None,
         error_body: bytes | Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         first_byte_delay: float = 0.0,
         keep_open_after_end: bool = False,
+        schedule: Sequence[float] | None = None,
     ) -> None:
         self.stats = ReplayStats()
         self.app = make_app(
@@ -336,6 +441,7 @@ class ReplayServer:
             headers=headers,
             first_byte_delay=first_byte_delay,
             keep_open_after_end=keep_open_after_end,
+            schedule=schedule,
             stats=self.stats,
         )
         self.host = host
