@@ -1,0 +1,197 @@
+"""Chat Completions and Anthropic Messages: the chain against its floor and the official SDKs.
+
+    python -m benchmarks.wires [--events 100000] [--sdk-events 20000] [--runs 5]
+
+For each wire, on the stream its yardstick generator writes (text,
+reasoning, parallel tool calls, usage), in one sitting:
+
+(a) ``responses(from_bytes(data, 64 KiB), wire=...)`` with a per-item ``on_next``;
+(c) its floor in ``benchmarks.floor_wires``, a plain loop handing the same
+    items to the same callback (the items must be equal, ``message_id`` aside);
+(b) the official SDK on the same bytes over a mock transport, only iterating
+    its typed stream (mapping to items would cost it more): openai-python
+    ``chat.completions.create(stream=True)``; anthropic
+    ``messages.create(stream=True)`` and ``messages.stream()``.
+
+Printed: µs per event, (a)/(c) (median of per-turn ratios; target <= 1.3) and
+each (b)/(a) (target >= 10). The SDKs read a shorter stream of the same kind,
+per event.
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from rxresponses import from_bytes, responses
+from rxresponses.operators import Item, Start
+
+from ._util import header, machine, median, timed_in_turns, turn_ratio, verdict
+from .floor_wires import run_anthropic_floor, run_chat_floor
+
+KIB64 = 64 * 1024
+YARDSTICKS = Path(__file__).resolve().parent / "yardsticks"
+GENERATORS = {"chat": "gen_chat.py", "anthropic": "gen_anthropic.py"}
+FLOORS: dict[str, Callable[[Any, Callable[[Item], None]], None]] = {
+    "chat": run_chat_floor,
+    "anthropic": run_anthropic_floor,
+}
+
+
+def generate(wire: str, events: int, folder: Path) -> bytes:
+    out = folder / f"{wire}-{events}.sse"
+    subprocess.run(
+        [
+            sys.executable,
+            str(YARDSTICKS / GENERATORS[wire]),
+            "--events",
+            str(events),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=YARDSTICKS,
+    )
+    return out.read_bytes()
+
+
+def _pieces(data: bytes, size: int = KIB64) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def chain(wire: str, data: bytes) -> Callable[[], list[Item]]:
+    def run() -> list[Item]:
+        items: list[Item] = []
+        responses(from_bytes(data, KIB64), wire=wire).subscribe(items.append)
+        return items
+
+    return run
+
+
+def floor(wire: str, data: bytes) -> Callable[[], list[Item]]:
+    pieces = _pieces(data)
+
+    def run() -> list[Item]:
+        items: list[Item] = []
+        FLOORS[wire](pieces, items.append)
+        return items
+
+    return run
+
+
+def _transport(data: bytes) -> Any:
+    import httpx2
+
+    pieces = _pieces(data)
+
+    class Body(httpx2.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            return iter(pieces)
+
+    def handler(request: Any) -> Any:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
+
+    return httpx2.Client(transport=httpx2.MockTransport(handler))
+
+
+def sdk_runs(wire: str, data: bytes) -> dict[str, Callable[[], object]]:
+    """The SDK's ways of reading the stream, each one call reading it once."""
+    http = _transport(data)
+    if wire == "chat":
+        from openai import OpenAI
+
+        openai_client = OpenAI(
+            api_key="sk-bench", base_url="http://bench.invalid/v1", http_client=http, max_retries=0
+        )
+
+        def create() -> object:
+            stream = openai_client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            return sum(1 for _ in stream)
+
+        return {"openai chat.completions.create(stream=True)": create}
+    from anthropic import Anthropic
+
+    client = Anthropic(
+        api_key="sk-bench", base_url="http://bench.invalid", http_client=http, max_retries=0
+    )
+    request: dict[str, Any] = {
+        "model": "m",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+
+    def create_stream() -> object:
+        return sum(1 for _ in client.messages.create(**request, stream=True))
+
+    def helper() -> object:
+        with client.messages.stream(**request) as stream:
+            return sum(1 for _ in stream)
+
+    return {
+        "anthropic messages.create(stream=True)": create_stream,
+        "anthropic messages.stream()": helper,
+    }
+
+
+def _plain(items: list[Item]) -> list[bytes]:
+    return [msgspec.json.encode(item) for item in items if not isinstance(item, Start)]
+
+
+def events_in(data: bytes) -> int:
+    return data.count(b"\n\n")
+
+
+def run_wire(wire: str, data: bytes, sdk_data: bytes, runs: int) -> bool:
+    n, sdk_n = events_in(data), events_in(sdk_data)
+    header(f"{wire}: {n} events, {len(data) / 1e6:.1f} MB; the SDKs: {sdk_n} events")
+    equal = _plain(chain(wire, data)()) == _plain(floor(wire, data)())
+    print(f"  (a) items == (c) items (message_id aside): {equal}")
+    times = timed_in_turns({"a": chain(wire, data), "c": floor(wire, data)}, runs)
+    a_us = median(times["a"]) / n * 1e6
+    c_us = median(times["c"]) / n * 1e6
+    ratio = turn_ratio(times, "a", "c")
+    print(f"  (a) chain  {a_us:6.2f} µs/event")
+    print(
+        f"  (c) floor  {c_us:6.2f} µs/event   (a)/(c) = {ratio:.2f}  "
+        f"[target <= 1.3: {verdict(ratio <= 1.3)}]"
+    )
+    ok = equal and ratio <= 1.3
+    small = timed_in_turns({"a": chain(wire, sdk_data)}, runs)
+    small_a = median(small["a"]) / sdk_n * 1e6
+    for name, call in sdk_runs(wire, sdk_data).items():
+        sdk = median(timed_in_turns({"b": call}, max(runs // 2, 1))["b"]) / sdk_n * 1e6
+        times_over = sdk / small_a
+        print(
+            f"  (b) {name:<44} {sdk:7.2f} µs/event   (b)/(a) = {times_over:.1f}  "
+            f"[target >= 10: {verdict(times_over >= 10)}]"
+        )
+        ok = ok and times_over >= 10
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--sdk-events", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--wires", default="chat,anthropic")
+    args = parser.parse_args()
+    print(f"benchmarks.wires: {machine()}")
+    ok = True
+    with tempfile.TemporaryDirectory() as folder:
+        for wire in args.wires.split(","):
+            data = generate(wire, args.events, Path(folder))
+            sdk_data = generate(wire, args.sdk_events, Path(folder))
+            ok = run_wire(wire, data, sdk_data, args.runs) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
