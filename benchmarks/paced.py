@@ -28,7 +28,11 @@ def _sse(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event).encode() + b"\n\n"
 
 
-def responses_events(tokens: int) -> list[bytes]:
+Parts = tuple[list[bytes], list[bytes], list[bytes]]
+"""A paced stream's events: the head, one event per token, the tail."""
+
+
+def responses_events(tokens: int) -> Parts:
     """A Responses stream: ``response.created``, ``tokens`` text deltas, ``response.completed``."""
     head: dict[str, Any] = {
         "type": "response.created",
@@ -49,17 +53,75 @@ def responses_events(tokens: int) -> list[bytes]:
         "type": "response.completed",
         "response": {"id": "resp_paced", "status": "completed", "usage": usage},
     }
-    return [_sse(e) for e in (head, *deltas, tail)]
+    return [_sse(head)], [_sse(e) for e in deltas], [_sse(tail)]
 
 
-STREAMS: dict[str, Callable[[int], list[bytes]]] = {"responses": responses_events}
+def chat_events(tokens: int) -> Parts:
+    """A Chat Completions stream: a role chunk, ``tokens`` content chunks, finish and usage."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return {
+            "id": "chatcmpl-paced",
+            "object": "chat.completion.chunk",
+            "model": "m",
+            "choices": [choice],
+        }
+
+    head = chunk({"role": "assistant", "content": ""})
+    deltas = [chunk({"content": f"t{i} "}) for i in range(tokens)]
+    tail = chunk({}, "stop")
+    tail["usage"] = {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": tokens + 5}
+    return [_sse(head)], [_sse(e) for e in deltas], [_sse(tail), b"data: [DONE]\n\n"]
 
 
-def paced(events: list[bytes], first: float, gap: float) -> tuple[bytes, list[float]]:
-    """The recording and its schedule: the head at once, content from ``first`` every ``gap``."""
-    tokens = len(events) - 2
-    times = [0.0, *(first + gap * i for i in range(tokens)), first + gap * (tokens - 1)]
-    return b"".join(events), times
+def anthropic_events(tokens: int) -> Parts:
+    """An Anthropic Messages stream: message and block start, ``tokens`` text deltas, the end."""
+    message: dict[str, Any] = {
+        "id": "msg_paced",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [],
+        "usage": {"input_tokens": 5, "output_tokens": 1},
+    }
+    head: list[dict[str, Any]] = [
+        {"type": "message_start", "message": message},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ]
+    deltas = [
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": f"t{i} "},
+        }
+        for i in range(tokens)
+    ]
+    tail: list[dict[str, Any]] = [
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": tokens},
+        },
+        {"type": "message_stop"},
+    ]
+    return [_sse(e) for e in head], [_sse(e) for e in deltas], [_sse(e) for e in tail]
+
+
+STREAMS: dict[str, Callable[[int], Parts]] = {
+    "responses": responses_events,
+    "chat": chat_events,
+    "anthropic": anthropic_events,
+}
+
+
+def paced(parts: Parts, first: float, gap: float) -> tuple[bytes, list[float]]:
+    """The recording and its schedule: the head at once, the tokens from ``first`` every ``gap``."""
+    head, tokens, tail = parts
+    last = first + gap * (len(tokens) - 1)
+    times = [0.0] * len(head) + [first + gap * i for i in range(len(tokens))] + [last] * len(tail)
+    return b"".join([*head, *tokens, *tail]), times
 
 
 @contextlib.asynccontextmanager
@@ -95,7 +157,12 @@ async def measure_paced(
     """The final ``Summary`` of ``rounds × concurrency`` requests to a paced server."""
     import aiohttp
     from reactivex import operators as ops
-    from rxresponses.http import build_request, stream_responses
+    from rxresponses.http import (
+        build_anthropic_request,
+        build_chat_request,
+        build_request,
+        stream_responses,
+    )
     from rxresponses.loadtest import Summary, load_test
 
     recording, schedule = paced(STREAMS[wire](tokens), first, gap)
@@ -103,7 +170,11 @@ async def measure_paced(
         paced_server(recording, schedule) as base_url,
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
     ):
-        body = build_request("m", "hi")
+        body = {
+            "responses": build_request,
+            "chat": build_chat_request,
+            "anthropic": build_anthropic_request,
+        }[wire]("m", "hi")
         run = load_test(
             lambda _: stream_responses(body, base_url=base_url, session=session, wire=wire),
             requests=concurrency * rounds,

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import msgspec
 from rxresponses import from_bytes, responses
@@ -64,7 +64,7 @@ def _pieces(data: bytes, size: int = KIB64) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-def chain(wire: str, data: bytes) -> Callable[[], list[Item]]:
+def chain(wire: Literal["chat", "anthropic"], data: bytes) -> Callable[[], list[Item]]:
     def run() -> list[Item]:
         items: list[Item] = []
         responses(from_bytes(data, KIB64), wire=wire).subscribe(items.append)
@@ -89,7 +89,7 @@ def _transport(data: bytes) -> Any:
 
     pieces = _pieces(data)
 
-    class Body(httpx2.SyncByteStream):
+    class Body(httpx2.SyncByteStream):  # type: ignore[misc,unused-ignore]
         def __iter__(self) -> Iterator[bytes]:
             return iter(pieces)
 
@@ -148,7 +148,8 @@ def events_in(data: bytes) -> int:
     return data.count(b"\n\n")
 
 
-def run_wire(wire: str, data: bytes, sdk_data: bytes, runs: int) -> bool:
+def run_wire(name: str, data: bytes, sdk_data: bytes, runs: int) -> bool:
+    wire = cast(Literal["chat", "anthropic"], name)
     n, sdk_n = events_in(data), events_in(sdk_data)
     header(f"{wire}: {n} events, {len(data) / 1e6:.1f} MB; the SDKs: {sdk_n} events")
     equal = _plain(chain(wire, data)()) == _plain(floor(wire, data)())

@@ -60,7 +60,6 @@ def responses(
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     max_tool_input_bytes: int = DEFAULT_MAX_TOOL_INPUT_BYTES,
     secrets: Iterable[str] = (),
-    wire: str = "responses",
 ) -> Observable[Item]:
     """The items of a streamed response, from the bytes of its body.
 
@@ -76,8 +75,6 @@ def responses(
     ``"auto"`` (told by the first event, SPEC §3.4); ``format`` is ``"sse"``,
     ``"jsonl"`` or ``"auto"``. Both are chosen once per subscription.
     """
-    if wire != "responses":
-        raise ValueError(f"unknown wire {wire!r}")
     chain = source.pipe(
         frame(format, max_event_bytes, done=wire != "responses"),
         decode(wire),

@@ -27,6 +27,7 @@ from rxresponses import (
     ToolRequestStart,
     Usage,
 )
+from rxresponses.http import Wire
 from rxresponses.loadtest import (
     RequestResult,
     arrival_times,
@@ -57,13 +58,16 @@ def _within(measured: float, expected: float) -> bool:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("wire", ["responses", "chat", "anthropic"])
 @pytest.mark.parametrize("concurrency", [1, 16, 64])
-async def test_measured_ttft_itl_and_e2e_match_the_injected_pacing(concurrency: int) -> None:
+async def test_measured_ttft_itl_and_e2e_match_the_injected_pacing(
+    concurrency: int, wire: Wire
+) -> None:
     # A burst of 64 sends costs a loopback aiohttp client and server 15-35 ms before
     # the last one is served, more on a busy machine (benchmarks/paced.py): the
     # first token comes late enough for 5% to cover that, as a real server's does.
     first, gap, tokens = 2.0, 0.050, 10
-    summary = await measure_paced("responses", concurrency, first, gap, tokens)
+    summary = await measure_paced(wire, concurrency, first, gap, tokens)
 
     assert summary.completed == concurrency * 2
     assert summary.failed == 0
