@@ -3,12 +3,16 @@
 ``responses(source)`` composes the chain (frame → decode → dispatch →
 collect_tools → finalize) over a byte source; every subscription starts with
 ``start`` and ends with exactly one ``done``, with failures as ``error`` items.
-The HTTP source lives in ``rxresponses.http`` (it imports aiohttp).
+``final_response(items)`` (or ``to_response()``, ``response_of(items)``)
+folds a stream into one ``Response``; ``next_input(response, outputs)``
+builds the next turn's input items. The HTTP source lives in
+``rxresponses.http`` (it imports aiohttp).
 """
 
 from ._compose import REDACTED, redact, responses
 from ._raise import raise_errors
 from .aio import iterate
+from .conversation import ToolOutput, call_key, next_input
 from .flow import FlowControl
 from .items import (
     ApprovalRequest,
@@ -46,8 +50,18 @@ from .operators import (
     StreamInterrupted,
     StreamTimeout,
 )
+from .response import (
+    Message,
+    OutputEntry,
+    ReasoningPart,
+    Response,
+    ResponseBuilder,
+    final_response,
+    response_of,
+    to_response,
+)
 from .retry import retry_responses
-from .sinks import JsonLinesSink, MetricsSink, TerminalView, encode_line
+from .sinks import JsonLinesSink, MetricsSink, TerminalView, describe_result, encode_line
 from .sources import from_async_iterable, from_bytes, from_chunks, from_file
 
 __all__ = [
@@ -65,14 +79,19 @@ __all__ = [
     "HTTPStatusError",
     "Item",
     "JsonLinesSink",
+    "Message",
     "Metadata",
     "MetricsSink",
+    "OutputEntry",
     "PartKind",
     "PartStart",
     "PipelineError",
     "RateLimited",
     "Reasoning",
+    "ReasoningPart",
     "Refusal",
+    "Response",
+    "ResponseBuilder",
     "ServerError",
     "Start",
     "StopReason",
@@ -83,19 +102,26 @@ __all__ = [
     "TokenUsage",
     "ToolCall",
     "ToolKind",
+    "ToolOutput",
     "ToolRequestArg",
     "ToolRequestComplete",
     "ToolRequestStart",
     "ToolResult",
     "Usage",
+    "call_key",
+    "describe_result",
     "encode_line",
+    "final_response",
     "from_async_iterable",
     "from_bytes",
     "from_chunks",
     "from_file",
     "iterate",
+    "next_input",
     "raise_errors",
     "redact",
+    "response_of",
     "responses",
     "retry_responses",
+    "to_response",
 ]

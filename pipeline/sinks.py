@@ -12,17 +12,23 @@ from typing import IO, Any
 import msgspec
 from reactivex import abc
 
-from .operators import (
+from .items import (
+    ApprovalRequest,
+    Citation,
+    Compaction,
     Done,
     EncryptedReasoning,
     Error,
     Item,
     Metadata,
+    PartStart,
     Reasoning,
     Refusal,
     Text,
+    ToolCall,
     ToolRequestComplete,
     ToolRequestStart,
+    ToolResult,
     Usage,
 )
 
@@ -179,7 +185,14 @@ class MetricsSink(abc.ObserverBase[Item]):
 #: The items that carry output: the first of them is the "first token".
 _OUTPUT = frozenset({Text, Refusal, Reasoning, ToolRequestStart})
 
-_DIM, _BOLD, _RED, _CYAN, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+_DIM, _BOLD, _RED, _CYAN, _YELLOW, _RESET = (
+    "\x1b[2m",
+    "\x1b[1m",
+    "\x1b[31m",
+    "\x1b[36m",
+    "\x1b[33m",
+    "\x1b[0m",
+)
 
 #: Control characters (but tab and line feed) shown as visible symbols on a terminal, so
 #: a server's text cannot move the cursor, recolor or retitle it: ESC → ␛, BEL → ␇.
@@ -190,14 +203,96 @@ _CONTROLS = {
 }
 
 
-class TerminalView(abc.ObserverBase[Item]):
-    """A live, human view: text as it streams, reasoning dimmed, tool calls and usage in brief.
+def _json(text: str) -> Any:
+    """``text`` parsed, or ``None`` when it is not JSON."""
+    import json  # only the terminal view needs it, and only for tools
 
-    Colors only when ``out`` is a terminal (or ``color=True``), and then control
-    characters in the server's text are shown as symbols; otherwise the text is
-    plain and as received. Tool calls appear when complete, with their name and
-    pretty-printed arguments. The last line (on ``done``) has the stop reason,
-    token usage and, with ``stats``, time to first text and items/s.
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _count(value: Any, noun: str) -> str:
+    count = len(value) if isinstance(value, list) else 0
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _size(characters: int) -> str:
+    """The size of the bytes ``characters`` of base64 hold, in decimal units."""
+    size = characters * 3 // 4
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    if size >= 1_000:
+        return f"{size / 1_000:.1f} kB"
+    return f"{size} B"
+
+
+def describe_result(result: ToolResult, call: ToolCall | None = None) -> str:
+    """One line for a server-run tool's result, from its ``output`` JSON.
+
+    ``web_search: 3 sources``, ``code_interpreter: ran, 2 outputs``,
+    ``image_generation: 1.2 MB image``; ``call`` (its completed call) adds
+    what was asked, such as the search query.
+    """
+    output = _json(result.output)
+    fields = output if isinstance(output, dict) else {}
+    status = fields.get("status")
+    name = result.name
+    arguments = _json(call.arguments) if call is not None else None
+    asked = arguments if isinstance(arguments, dict) else {}
+    if fields.get("truncated") is True:
+        detail = "output too large, cut"
+    elif name == "web_search":
+        action = asked.get("action")
+        query = action.get("query") if isinstance(action, dict) else None
+        if isinstance(query, str) and query:
+            name = f"web_search “{query}”"
+        detail = _count(fields.get("sources"), "source")
+    elif name == "file_search":
+        detail = _count(fields.get("results"), "result")
+    elif name == "code_interpreter":
+        verb = "failed" if status == "failed" else "ran"
+        detail = f"{verb}, {_count(fields.get('outputs'), 'output')}"
+    elif name == "image_generation":
+        image = fields.get("result")
+        detail = f"{_size(len(image))} image" if isinstance(image, str) else "no image"
+    elif name in ("mcp", "mcp_list_tools"):
+        server = asked.get("server")
+        tool = asked.get("tool")
+        where = "/".join(part for part in (server, tool) if isinstance(part, str) and part)
+        name = f"{name} {where}" if where else name
+        error = fields.get("error")
+        if error is not None:
+            detail = f"error: {error if isinstance(error, str) else 'failed'}"
+        elif result.name == "mcp_list_tools":
+            detail = _count(fields.get("tools"), "tool")
+        else:
+            text = fields.get("output")
+            detail = f"{len(text):,} chars" if isinstance(text, str) else "no output"
+    else:
+        detail = status if isinstance(status, str) else "done"
+    if result.is_error and "error" not in detail and "failed" not in detail:
+        detail = f"failed, {detail}"
+    return f"{name}: {detail}"
+
+
+class TerminalView(abc.ObserverBase[Item]):
+    """A live, human view: the answer as it streams, the rest set apart in brief.
+
+    Reasoning comes dimmed after ``thinking:``; a ``commentary`` message (a
+    progress note between tool calls) after a dim ``commentary:``, and the
+    answer that follows commentary after ``answer:``. Calls the caller must
+    run appear when complete, with pretty-printed arguments; a server-run
+    tool is one line with what it did (``web_search: 3 sources``); an
+    approval request is one line too. Citations are numbered in the text
+    (``[1]``) and listed as links at the end.
+
+    Colors only when ``out`` is a terminal (or ``color=True``), and then
+    control characters in the server's text are shown as symbols; otherwise
+    the text is plain and as received. The last line (on ``done``) has the
+    stop reason, token usage and, with ``stats``, time to first token and
+    items/s.
     """
 
     def __init__(
@@ -215,7 +310,14 @@ class TerminalView(abc.ObserverBase[Item]):
         self._stats = stats
         self._flush_each = flush_each
         self._metrics = MetricsSink(clock)
-        self._mode = ""  # what the last write was: "text", "reasoning", "" (a line end)
+        # What the last write was: "text", "commentary", "reasoning", "refusal", or
+        # "" (a line end).
+        self._mode = ""
+        self._text_mode = "text"  # where text chunks go: "text" or "commentary"
+        self._part: tuple[str | None, int | None] | None = None  # the message shown last
+        self._commentary_shown = False
+        self._sources: dict[str, int] = {}  # a citation's line → its number
+        self._calls: dict[str, ToolCall] = {}  # server-run calls, for their results
         self._usage = ""
         self._done = False
 
@@ -242,24 +344,64 @@ class TerminalView(abc.ObserverBase[Item]):
         self._out.write(text + "\n")
         self._mode = ""
 
-    def _stream(self, chunk: str, mode: str) -> None:
-        if self._mode != mode and self._mode:
+    def _begin(self, mode: str, heading: str) -> None:
+        """Start a part on a fresh line, after its heading (if any)."""
+        if self._mode:
             self._out.write("\n")
-        if self._mode != mode and mode == "reasoning":
-            self._out.write(self._style("thinking: ", _DIM))
-        self._out.write(self._style(chunk, _DIM) if mode == "reasoning" else chunk)
+        if heading:
+            self._out.write(self._style(heading, _DIM))
         self._mode = mode
+
+    def _stream(self, chunk: str, mode: str) -> None:
+        if self._mode != mode:
+            self._begin(mode, "thinking: " if mode == "reasoning" else "")
+        if mode in ("reasoning", "commentary"):
+            chunk = self._style(chunk, _DIM)
+        elif mode == "refusal":
+            chunk = self._style(chunk, _RED)
+        self._out.write(chunk)
+
+    def _part_start(self, part: PartStart) -> None:
+        if part.kind in ("reasoning", "reasoning_summary"):
+            self._part = None
+            self._begin("reasoning", "thinking: ")
+            return
+        key = (part.id, part.index)
+        mode = "refusal" if part.kind == "refusal" else "text"
+        if part.kind == "text" and part.phase == "commentary":
+            mode = "commentary"
+        self._text_mode = "commentary" if mode == "commentary" else "text"
+        if key == self._part and self._mode == mode:
+            return  # the same message goes on
+        self._part = key
+        if mode == "commentary":
+            self._commentary_shown = True
+            self._begin(mode, "commentary: ")
+        elif mode == "text" and self._commentary_shown:
+            self._begin(mode, "answer: ")
+        else:
+            self._begin(mode, "")
 
     def on_next(self, value: Item) -> None:
         self._metrics.on_next(value)
         if type(value) is Text:
-            self._stream(self._clean(value.chunk), "text")
+            self._stream(self._clean(value.chunk), self._text_mode)
         elif type(value) is Reasoning:
             self._stream(self._clean(value.chunk), "reasoning")
+        elif type(value) is PartStart:
+            self._part_start(value)
         elif type(value) is Refusal:
-            self._stream(self._style(self._clean(value.chunk), _RED), "refusal")
+            self._stream(self._clean(value.chunk), "refusal")
+        elif type(value) is Citation:
+            self._citation(value)
         elif type(value) is ToolRequestComplete:
-            self._line(self._tool_call(value))
+            self._tool_call(value.tool_call)
+        elif type(value) is ToolResult:
+            if not value.preliminary:
+                line = self._clean(describe_result(value, self._calls.pop(value.id, None)))
+                self._line(self._style(line, _RED if value.is_error else _CYAN))
+        elif type(value) is ApprovalRequest:
+            self._approval(value)
         elif type(value) is Usage:
             tokens = value.tokens
             extra = "".join(
@@ -281,23 +423,68 @@ class TerminalView(abc.ObserverBase[Item]):
             self._line(self._style(f"response {self._clean(value.response_id)} · {model}", _DIM))
         elif type(value) is EncryptedReasoning:
             self._line(self._style(f"(encrypted reasoning, {len(value.content)} chars)", _DIM))
+        elif type(value) is Compaction:
+            self._line(self._style(f"(compacted context, {len(value.content)} chars)", _DIM))
         elif type(value) is Done:
             self._done = True
+            self._list_sources()
             self._line(self._summary(value))
         if self._flush_each:
             self._out.flush()
 
-    def _tool_call(self, item: ToolRequestComplete) -> str:
+    def _citation(self, citation: Citation) -> None:
+        """A number in the text now; the source in the list at the end."""
+        if citation.url is not None:
+            title = f"{citation.title} " if citation.title else ""
+            source = f"{title}<{citation.url}>"
+        elif citation.file_id is not None:
+            name = f"{citation.filename} " if citation.filename else ""
+            source = f"{name}({citation.file_id})"
+        else:
+            source = f"“{citation.quote or ''}”"
+        number = self._sources.setdefault(self._clean(source), len(self._sources) + 1)
+        marker = self._style(f"[{number}]", _CYAN)
+        if self._mode in ("text", "commentary", "refusal"):
+            self._out.write(marker)
+        else:
+            self._line(marker)
+
+    def _list_sources(self) -> None:
+        for source, number in self._sources.items():
+            self._line(self._style(f"[{number}] ", _CYAN) + source)
+        self._sources.clear()
+
+    def _tool_call(self, call: ToolCall) -> None:
+        if call.provider_executed:
+            self._calls[call.id] = call
+            if call.partial:  # no result will come for it
+                self._line(self._style(f"{self._clean(call.name)}: cut short", _DIM))
+            return
         import json  # only the terminal view needs it, and only for tool calls
 
-        call = item.tool_call
         try:
             body = json.dumps(json.loads(call.arguments), indent=2, ensure_ascii=False)
         except (ValueError, RecursionError):
             body = call.arguments
         flag = " (partial)" if call.partial else ""
         head = self._style(f"tool call {self._clean(call.name)}{flag}", _BOLD + _CYAN)
-        return f"{head} [{self._clean(call.call_id or call.id)}]\n{self._clean(body)}"
+        owed = "" if call.partial else self._style(" · for the caller to run", _YELLOW)
+        self._line(f"{head} [{self._clean(call.call_id or call.id)}]{owed}\n{self._clean(body)}")
+
+    def _approval(self, request: ApprovalRequest) -> None:
+        call = self._calls.get(request.tool_id)
+        what = "a call"
+        if call is not None:
+            arguments = _json(call.arguments)
+            fields = arguments if isinstance(arguments, dict) else {}
+            where = "/".join(
+                part
+                for part in (fields.get("server"), fields.get("tool"))
+                if isinstance(part, str) and part
+            )
+            what = f"{call.name} {where}".rstrip()
+        text = f"approval needed: {self._clean(what)} [{self._clean(request.id)}]"
+        self._line(self._style(text, _BOLD + _YELLOW))
 
     def _summary(self, done: Done) -> str:
         parts = [f"done: {done.stop_reason or 'no stop reason'}"]
@@ -320,8 +507,16 @@ class TerminalView(abc.ObserverBase[Item]):
         self._metrics.on_completed()
         if not self._done:
             # Completed without ``done``: the subscriber stopped it (``take_until``).
+            self._list_sources()
             self._line(self._style("stopped before the end of the answer", _DIM))
         self._out.flush()
 
 
-__all__ = ["KEPT_ERRORS", "JsonLinesSink", "MetricsSink", "TerminalView", "encode_line"]
+__all__ = [
+    "KEPT_ERRORS",
+    "JsonLinesSink",
+    "MetricsSink",
+    "TerminalView",
+    "describe_result",
+    "encode_line",
+]

@@ -9,6 +9,8 @@ import pytest
 from reactivex import abc
 from reactivex import operators as ops
 from rxresponses import (
+    ApprovalRequest,
+    Citation,
     Done,
     EncryptedReasoning,
     Error,
@@ -17,6 +19,7 @@ from rxresponses import (
     JsonLinesSink,
     Metadata,
     MetricsSink,
+    PartStart,
     Reasoning,
     Start,
     TerminalView,
@@ -26,6 +29,7 @@ from rxresponses import (
     ToolRequestArg,
     ToolRequestComplete,
     ToolRequestStart,
+    ToolResult,
     Usage,
     encode_line,
     from_file,
@@ -175,6 +179,233 @@ def test_terminal_view_ends_the_line_when_stopped_before_done() -> None:
     out = io.StringIO()
     feed(TerminalView(out), [ITEMS[0], Text(chunk="Half an ans")])  # then take_until fired
     assert out.getvalue() == "Half an ans\nstopped before the end of the answer\n"
+
+
+def _server_call(name: str, arguments: str = "{}", call_id: str | None = None) -> ToolCall:
+    return ToolCall(
+        id=f"{name}_1",
+        call_id=call_id,
+        name=name,
+        arguments=arguments,
+        kind="builtin",
+        partial=False,
+        provider_executed=True,
+    )
+
+
+def _view(items: list[Item], *, color: bool = False) -> str:
+    out = io.StringIO()
+    feed(TerminalView(out, stats=False, color=color), [ITEMS[0], *items])
+    return out.getvalue()
+
+
+def test_terminal_view_sets_commentary_apart_from_the_answer() -> None:
+    text = _view(
+        [
+            PartStart(kind="text", index=1, id="msg_1", phase="commentary"),
+            Text(chunk="Checking "),
+            Text(chunk="the tool."),
+            ToolRequestComplete(tool_call=CALL),
+            PartStart(kind="text", index=3, id="msg_2", phase="final_answer"),
+            Text(chunk="Sunny, "),
+            Text(chunk="22 °C."),
+            Done("end_turn"),
+        ]
+    )
+    lines = text.splitlines()
+    assert lines[0] == "commentary: Checking the tool."
+    assert lines[1] == "tool call get_weather [call_1] · for the caller to run"
+    assert "answer: Sunny, 22 °C." in lines
+    assert lines[-1] == "done: end_turn"
+
+
+def test_terminal_view_without_commentary_shows_the_answer_bare() -> None:
+    text = _view([PartStart(kind="text", index=0, id="msg_1"), Text(chunk="Hi."), Done("end_turn")])
+    assert text.splitlines() == ["Hi.", "done: end_turn"]
+
+
+def test_terminal_view_dims_commentary_but_not_the_answer_on_a_terminal() -> None:
+    text = _view(
+        [
+            PartStart(kind="text", index=0, id="msg_1", phase="commentary"),
+            Text(chunk="note"),
+            PartStart(kind="text", index=1, id="msg_2", phase="final_answer"),
+            Text(chunk="answer"),
+            Done("end_turn"),
+        ],
+        color=True,
+    )
+    assert "\x1b[2mnote\x1b[0m" in text
+    assert "\x1b[2manswer: \x1b[0manswer" in text
+
+
+def test_terminal_view_puts_each_reasoning_part_on_its_own_line_apart_from_the_answer() -> None:
+    text = _view(
+        [
+            PartStart(kind="reasoning_summary", index=0, id="rs_1"),
+            Reasoning(chunk="First "),
+            Reasoning(chunk="step."),
+            PartStart(kind="reasoning_summary", index=0, id="rs_1"),
+            Reasoning(chunk="Second step."),
+            PartStart(kind="text", index=1, id="msg_1"),
+            Text(chunk="Done."),
+            Done("end_turn"),
+        ]
+    )
+    assert text.splitlines()[:3] == ["thinking: First step.", "thinking: Second step.", "Done."]
+
+
+def test_terminal_view_continues_a_message_resumed_after_a_tool_line() -> None:
+    text = _view(
+        [
+            PartStart(kind="text", index=0, id="msg_1"),
+            Text(chunk="Before"),
+            ToolRequestComplete(tool_call=CALL),
+            Text(chunk="After"),  # the same part: tool items do not end it
+            Done("end_turn"),
+        ]
+    )
+    lines = text.splitlines()
+    assert lines[0] == "Before"
+    assert lines[-2:] == ["After", "done: end_turn"]
+
+
+@pytest.mark.parametrize(
+    ("call", "output", "line"),
+    [
+        (
+            _server_call("web_search", '{"action":{"type":"search","query":"weather Lisbon"}}'),
+            '{"status":"completed","sources":[{"url":"a"},{"url":"b"},{"url":"c"}]}',
+            "web_search “weather Lisbon”: 3 sources",
+        ),
+        (
+            _server_call("web_search"),
+            '{"status":"completed","sources":null}',
+            "web_search: 0 sources",
+        ),
+        (
+            _server_call("file_search"),
+            '{"status":"completed","results":[{}]}',
+            "file_search: 1 result",
+        ),
+        (
+            _server_call("code_interpreter"),
+            '{"status":"completed","outputs":[{"type":"logs"},{"type":"image"}]}',
+            "code_interpreter: ran, 2 outputs",
+        ),
+        (
+            _server_call("code_interpreter"),
+            '{"status":"failed","outputs":null}',
+            "code_interpreter: failed, 0 outputs",
+        ),
+        (
+            _server_call("image_generation"),
+            '{"status":"completed","result":"' + "A" * 1_600_000 + '"}',
+            "image_generation: 1.2 MB image",
+        ),
+        (
+            _server_call("mcp", '{"server":"wiki","tool":"ask","arguments":{}}'),
+            '{"output":"four chars","error":null}',
+            "mcp wiki/ask: 10 chars",
+        ),
+        (
+            _server_call("mcp", '{"server":"wiki","tool":"ask","arguments":{}}'),
+            '{"output":null,"error":"denied"}',
+            "mcp wiki/ask: error: denied",
+        ),
+        (
+            _server_call("mcp_list_tools", '{"server":"wiki"}'),
+            '{"tools":[{},{}],"error":null}',
+            "mcp_list_tools wiki: 2 tools",
+        ),
+        (
+            _server_call("image_generation"),
+            '{"truncated":true}',
+            "image_generation: output too large, cut",
+        ),
+        (_server_call("tool_search"), "not json", "tool_search: done"),
+    ],
+)
+def test_terminal_view_shows_a_server_run_tool_as_one_line_with_what_it_did(
+    call: ToolCall, output: str, line: str
+) -> None:
+    result = ToolResult(id=call.id, name=call.name, output=output)
+    preview = ToolResult(id=call.id, name=call.name, output="{}", preliminary=True)
+    text = _view(
+        [
+            ToolRequestStart(id=call.id, name=call.name, provider_executed=True),
+            preview,  # previews are not shown
+            ToolRequestComplete(tool_call=call),
+            result,
+            Done("end_turn"),
+        ]
+    )
+    assert text.splitlines() == [line, "done: end_turn"]
+
+
+def test_terminal_view_marks_a_failed_server_run_tool() -> None:
+    search = _server_call("web_search")
+    failed = ToolResult(
+        id=search.id, name="web_search", output='{"status":"failed"}', is_error=True
+    )
+    text = _view([ToolRequestComplete(tool_call=search), failed, Done(None)], color=True)
+    assert "\x1b[31mweb_search: failed, 0 sources\x1b[0m" in text
+
+
+def test_terminal_view_numbers_citations_and_lists_them_as_links() -> None:
+    paris = Citation(url="https://example.com/paris", title="Paris", start=0, end=5)
+    text = _view(
+        [
+            PartStart(kind="text", index=0, id="msg_1"),
+            Text(chunk="Paris"),
+            paris,
+            Text(chunk=" is big."),
+            paris,
+            Citation(file_id="file_1", filename="notes.txt"),
+            Citation(quote="the city of light"),
+            Done("end_turn"),
+        ]
+    )
+    assert text.splitlines() == [
+        "Paris[1] is big.[1][2][3]",
+        "[1] Paris <https://example.com/paris>",
+        "[2] notes.txt (file_1)",
+        "[3] “the city of light”",
+        "done: end_turn",
+    ]
+
+
+def test_terminal_view_shows_an_approval_request_and_a_call_the_caller_must_run() -> None:
+    mcp = _server_call("mcp", '{"server":"wiki","tool":"ask","arguments":{"q":"rx"}}')
+    text = _view(
+        [
+            ToolRequestComplete(tool_call=mcp),
+            ApprovalRequest(id="mcp_1", tool_id="mcp_1"),
+            ToolRequestComplete(tool_call=CALL),
+            Done("tool_use"),
+        ]
+    )
+    lines = text.splitlines()
+    assert lines[0] == "approval needed: mcp wiki/ask [mcp_1]"
+    assert lines[1] == "tool call get_weather [call_1] · for the caller to run"
+    assert lines[-1] == "done: tool_use"
+
+
+def test_terminal_view_defuses_control_characters_in_tool_lines_and_citations() -> None:
+    search = _server_call("web_search", '{"action":{"query":"x\\u001b[2Jy"}}')
+    text = _view(
+        [
+            ToolRequestComplete(tool_call=search),
+            ToolResult(id=search.id, name="web_search", output='{"sources":[]}'),
+            Text(chunk="t"),
+            Citation(url="https://e.com/\x1b]0;pwned\x07", title="t"),
+            Done("end_turn"),
+        ],
+        color=True,
+    )
+    assert "\x1b[2J" not in text
+    assert "\x1b]0" not in text
+    assert "x␛[2Jy" in text
 
 
 # --- metrics ---------------------------------------------------------------------------
