@@ -589,7 +589,12 @@ def test_copilot_style_rotating_ids_on_a_tool_call_keep_the_first_id(tmp_path: P
     items = parse_jsonl(result.stdout)
     check_invariants(items)
     assert of_type(items, "tool_request_start") == [
-        {"type": "tool_request_start", "id": "capture-id-2", "name": "lookup"}
+        {
+            "type": "tool_request_start",
+            "id": "capture-id-2",
+            "name": "lookup",
+            "provider_executed": False,
+        }
     ]
     assert {i["id"] for i in of_type(items, "tool_request_arg")} == {"capture-id-2"}
     assert tool_calls(items) == [
@@ -612,7 +617,12 @@ def test_lmstudio_arguments_sent_only_in_done_come_as_one_piece() -> None:
     tool_items = of_type(items, "tool_request_start", "tool_request_arg", "tool_request_complete")
     call_id = "fc_z9synwu0kvc33k6e9u3dq4"
     assert tool_items == [
-        {"type": "tool_request_start", "id": call_id, "name": "weather"},
+        {
+            "type": "tool_request_start",
+            "id": call_id,
+            "name": "weather",
+            "provider_executed": False,
+        },
         {"type": "tool_request_arg", "id": call_id, "chunk": '{"location":"San Francisco"}'},
         {
             "type": "tool_request_complete",
