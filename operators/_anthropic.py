@@ -336,6 +336,17 @@ def _citation(citation: AnthropicCitation) -> Citation:
 _OBJECT_TYPE = msgspec.json.Decoder(dict[str, Any])
 
 
+def _start_input(given: str | None) -> str:
+    """A tool block's input as given at its start, as text; ``"{}"`` when empty or absent."""
+    if given is None or given.strip() in ("{}", "null", ""):
+        return "{}"
+    try:
+        value = _OBJECT_TYPE.decode(given)
+    except Exception:  # not an object: the raw text stands
+        return given
+    return given if value else "{}"
+
+
 def _is_error_content(content: str) -> bool:
     if not content.lstrip().startswith("{"):
         return False
@@ -632,10 +643,7 @@ class AnthropicDispatcher:
                 if at == index:
                     del self._open_calls[id]
                     break
-            final = None
-            if not block.streamed:
-                given = block.input
-                final = given if given is not None and given.strip() not in ("{}", "null") else "{}"
+            final = None if block.streamed else _start_input(block.input)
             out.append(CloseCall(index, final))
         elif block.kind == "compaction":
             out.append(Compaction(f"compaction:{index}", "".join(block.compaction)))

@@ -91,7 +91,7 @@ class OpenCall:
             self.done = True
             return [self.unnamed]
         items: list[Item] = []
-        if self.fallback and not self.parts and not self.capped:
+        if self.fallback and self.size == 0 and not self.capped:
             self.parts.append(self.fallback)
             items.append(ToolRequestArg(id=self.id, chunk=self.fallback))
         items.append(ToolRequestComplete(tool_call=self.complete(partial)))

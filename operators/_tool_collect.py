@@ -148,7 +148,7 @@ class ToolCollector:
             # send arguments only in .done): the missing rest is one more piece.
             if len(final) > len(streamed) and final.startswith(streamed):
                 self._append(call, final[len(streamed) :], out)
-        if not call.parts and call.fallback and not call.capped:
+        if call.size == 0 and call.fallback and not call.capped:
             self._append(call, call.fallback, out)  # nothing streamed: the wire's default input
         whole = call.complete(partial)
         same_id = self._by_id[call.id]

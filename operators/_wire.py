@@ -68,6 +68,7 @@ def detect_wire(data: bytes) -> Wire | None:
             and probe.code is None
             and probe.sequence_number is None
             and error.get("code") is None
+            and error.get("sequence_number") is None
         ):
             return "anthropic"
         return "responses"

@@ -325,7 +325,7 @@ def test_a_tool_use_block_is_a_function_call_completed_at_its_stop() -> None:
 
 @pytest.mark.parametrize(
     ("given_input", "arguments"),
-    [(None, "{}"), ({}, "{}"), ({"player": "p1"}, '{"player":"p1"}')],
+    [(None, "{}"), ({}, "{}"), ("{ }", "{}"), ({"player": "p1"}, '{"player":"p1"}')],
 )
 def test_a_tool_block_with_no_streamed_input_takes_its_start_input(
     given_input: Any, arguments: str
@@ -335,9 +335,13 @@ def test_a_tool_block_with_no_streamed_input_takes_its_start_input(
         del block["input"]
     else:
         block["input"] = given_input
-    data = anthropic_sse(
-        message_start(), block_start(0, block), stop(0), message_delta("tool_use"), MESSAGE_STOP
-    ).replace(b'"player": "p1"', b'"player":"p1"')
+    data = (
+        anthropic_sse(
+            message_start(), block_start(0, block), stop(0), message_delta("tool_use"), MESSAGE_STOP
+        )
+        .replace(b'"player": "p1"', b'"player":"p1"')
+        .replace(b'"{ }"', b"{ }")
+    )
     items = run_all_sizes(data, "anthropic")
     assert kinds(body(items)) == ["tool_request_start", "tool_request_arg", "tool_request_complete"]
     assert calls(items)[0]["arguments"] == arguments

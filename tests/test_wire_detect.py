@@ -32,6 +32,8 @@ def data(event: dict[str, Any]) -> bytes:
         ({"type": "error", "error": {"type": "x"}, "code": "c"}, "responses"),
         ({"type": "error", "error": {"type": "x", "code": "c"}}, "responses"),
         ({"type": "error", "error": {"type": "x"}, "sequence_number": 3}, "responses"),
+        ({"type": "error", "error": {"type": "x", "sequence_number": 3}}, "responses"),
+        ({"type": "error", "error": {"type": "x", "code": None}, "code": None}, "anthropic"),
         ({"type": "error", "error": {"type": 5}}, "responses"),
         ({"type": "error", "code": "c", "message": "m"}, "responses"),
         ({"error": {"message": "m"}}, "chat"),
