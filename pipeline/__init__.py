@@ -45,6 +45,7 @@ from .operators import (
     ServerError,
     StreamInterrupted,
     StreamTimeout,
+    UsageError,
 )
 from .retry import retry_responses
 from .sinks import JsonLinesSink, MetricsSink, TerminalView, encode_line
@@ -88,6 +89,7 @@ __all__ = [
     "ToolRequestStart",
     "ToolResult",
     "Usage",
+    "UsageError",
     "encode_line",
     "from_async_iterable",
     "from_bytes",

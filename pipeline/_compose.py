@@ -73,7 +73,7 @@ def responses(
         decode(),
         dispatch(),
         collect_tools(max_tool_input_bytes),
-        finalize(start=True),
+        finalize(start=True, framing=format, wire="responses"),
     )
     hidden = tuple(s for s in secrets if s)
     return chain.pipe(_redact_errors(hidden)) if hidden else chain
