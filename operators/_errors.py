@@ -80,7 +80,7 @@ def is_fatal(code: object, error_type: str | None = None) -> bool:
     """True for server errors that a retry cannot fix (fatal codes, integer 4xx but 408/409)."""
     if isinstance(code, int) and not isinstance(code, bool):
         return 400 <= code <= 499 and code not in (408, 409, 429)
-    return code in FATAL_CODES or error_type == "invalid_request_error"
+    return (isinstance(code, str) and code in FATAL_CODES) or error_type == "invalid_request_error"
 
 
 def is_rate_limit(code: object, error_type: str | None = None) -> bool:
