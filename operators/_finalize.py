@@ -46,11 +46,6 @@ def ended_early(events_read: bool, framing: str, wire: str) -> str:
     )
 
 
-def _server_sent(item: Collected) -> bool:
-    """Whether an item is an error the stream itself sent (not one of decoding)."""
-    return type(item) is Error and item.kind != "decode_error"
-
-
 def finalize_(
     start: bool = False, *, framing: str = "sse", wire: str = "responses"
 ) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
@@ -134,8 +129,11 @@ def finalize_(
                         return
                     else:
                         events_read = True  # EVENTS_READ: first in its batch, once
-                if type(batch[-1]) is not EventsRead:  # a batch of EVENTS_READ alone says nothing
-                    server_error_last = _server_sent(batch[-1])
+                last = batch[-1]
+                if type(last) is Error:
+                    server_error_last = last.kind != "decode_error"
+                elif server_error_last and type(last) is not EventsRead:
+                    server_error_last = False  # a later event gave an item
 
             def on_error(exc: Exception) -> None:
                 if finished:
