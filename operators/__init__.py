@@ -23,6 +23,7 @@ from ._errors import (
     ServerError,
     StreamInterrupted,
     StreamTimeout,
+    UsageError,
     exception_from_item,
     item_from_exception,
 )
@@ -49,7 +50,7 @@ from ._items import (
     ToolResult,
     Usage,
 )
-from ._signals import CloseCall, OpenCall, Terminal
+from ._signals import EVENTS_READ, CloseCall, EventsRead, OpenCall, Terminal
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
     AutoFramer,
@@ -162,7 +163,9 @@ def collect_tools(
     return collect_tools_(max_input_bytes)
 
 
-def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+def finalize(
+    start: bool = False, *, framing: str = "sse", wire: str = "responses"
+) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
     """End every stream with ``done``: the terminal operator of the chain.
 
     With ``start=True`` it also begins every stream with ``start`` (a fresh
@@ -173,7 +176,9 @@ def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Obs
     After a terminal event it completes pending calls, emits ``done`` and
     disposes its source. If the source completes or fails first, it emits
     the one error item that says why, completes pending calls as partial,
-    then ``done``. It never calls ``on_error`` for a stream fault.
+    then ``done``. It never calls ``on_error`` for a stream fault. ``framing``
+    and ``wire`` are named in the end-of-input error when not one event of the
+    wire was read (a JSON Lines file read as SSE, another provider's stream).
 
     .. code::
 
@@ -181,12 +186,13 @@ def finalize(start: bool = False) -> Callable[[Observable[list[Collected]]], Obs
         [            finalize()            ]
         -text----start----error-complete-done|
     """
-    return finalize_(start)
+    return finalize_(start, framing=framing, wire=wire)
 
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_TOOL_INPUT_BYTES",
+    "EVENTS_READ",
     "WIRES",
     "ApprovalRequest",
     "AutoFramer",
@@ -203,6 +209,7 @@ __all__ = [
     "EncryptedReasoning",
     "Error",
     "EventDecoder",
+    "EventsRead",
     "Frame",
     "FrameFormat",
     "HTTPStatusError",
@@ -230,6 +237,7 @@ __all__ = [
     "ToolRequestStart",
     "ToolResult",
     "Usage",
+    "UsageError",
     "Wire",
     "WireChoice",
     "collect_tools",

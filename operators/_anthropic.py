@@ -37,9 +37,11 @@ from ._stage import batch_stage
 from ._wirebase import (
     DECODE_FAILURES,
     TYPED,
+    PassesMarker,
     ending_stage,
     event_error,
     is_done,
+    marking,
     plain,
     raw_text,
     stream_error,
@@ -289,7 +291,7 @@ _CHECKED = frozenset({BlockDelta, BlockStart, MessageStart})
 def anthropic_decode_() -> Callable[
     [Observable[list[Frame]]], Observable[list[AnthropicEventType | Error]]
 ]:
-    return batch_stage(lambda: AnthropicDecoder().decode)
+    return batch_stage(lambda: marking(AnthropicDecoder().decode))
 
 
 _STOP: dict[str, StopReason] = {
@@ -662,7 +664,7 @@ class AnthropicDispatcher:
 def anthropic_dispatch_() -> Callable[
     [Observable[list[AnthropicEventType | Error]]], Observable[list[Any]]
 ]:
-    return ending_stage(AnthropicDispatcher)
+    return ending_stage(lambda: PassesMarker(AnthropicDispatcher()))
 
 
 __all__ = [

@@ -34,7 +34,16 @@ from ._signals import CloseCall, OpenCall, Terminal
 from ._sse import Frame
 from ._stage import batch_stage
 from ._tool_collect import DEFAULT_MAX_TOOL_INPUT_BYTES
-from ._wirebase import DECODE_FAILURES, ending_stage, event_error, is_done, plain, stream_error
+from ._wirebase import (
+    DECODE_FAILURES,
+    PassesMarker,
+    ending_stage,
+    event_error,
+    is_done,
+    marking,
+    plain,
+    stream_error,
+)
 
 
 class ChatFunction(msgspec.Struct, gc=False):
@@ -139,7 +148,7 @@ class ChatDecoder:
 
 
 def chat_decode_() -> Callable[[Observable[list[Frame]]], Observable[list[ChatEvent | Error]]]:
-    return batch_stage(lambda: ChatDecoder().decode)
+    return batch_stage(lambda: marking(ChatDecoder().decode))
 
 
 _STOP: dict[str, StopReason] = {
@@ -342,7 +351,7 @@ class ChatDispatcher:
 
 
 def chat_dispatch_() -> Callable[[Observable[list[ChatEvent | Error]]], Observable[list[Any]]]:
-    return ending_stage(ChatDispatcher)
+    return ending_stage(lambda: PassesMarker(ChatDispatcher()))
 
 
 __all__ = [

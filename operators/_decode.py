@@ -40,11 +40,13 @@ from ._events import (
     WireEvent,
 )
 from ._items import Error
+from ._signals import EVENTS_READ, EventsRead
 from ._sse import Frame
 from ._stage import batch_stage
 
-DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
-"""What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away)."""
+DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone | EventsRead
+"""What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away), and once,
+before the first of them, ``EVENTS_READ``."""
 
 _PREFIX = b'{"type":"'
 #: Events that need more than passing on: output items, and the terminal ones.
@@ -244,16 +246,18 @@ def read_texts(held: HeldTexts) -> list[str] | Error:
 class EventDecoder:
     """Decodes frames into events with no I/O; stops reading after the first terminal event."""
 
-    __slots__ = ("ended",)
+    __slots__ = ("ended", "read_any")
 
     def __init__(self) -> None:
         self.ended = False
+        self.read_any = False  # an event of the wire was read: ``EVENTS_READ`` went out
 
     def decode(self, frames: list[Frame]) -> list[DecodedEvent | Error]:
         out: list[DecodedEvent | Error] = []
         if self.ended:
             return out
         append = out.append
+        touched = False  # an event was read that gives nothing (an item nobody reads)
         by_type = DECODER_BY_TYPE
         routes = _ROUTES
         unknown = _UNKNOWN_PREFIXES
@@ -283,11 +287,13 @@ class EventDecoder:
                         normalized = _from_item(event, event.item, name, data)
                         if normalized is not None:
                             append(normalized)
+                        touched = True
                         continue
                     if type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event, name, data)
                         if normalized is not None:
                             out.append(normalized)
+                        touched = True
                         continue
                     out.append(event)  # type: ignore[arg-type]
                     self.ended = True  # a terminal event: nothing after it is read
@@ -306,7 +312,15 @@ class EventDecoder:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
             append(event)  # type: ignore[arg-type]
+        if not self.read_any and (touched or _any_event(out)):
+            self.read_any = True
+            out.insert(0, EVENTS_READ)
         return out
+
+
+def _any_event(out: list[DecodedEvent | Error]) -> bool:
+    """Whether a batch holds a decoded event (not only ``decode_error`` items)."""
+    return any(type(event) is not Error for event in out)
 
 
 def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:

@@ -11,7 +11,7 @@ from typing import TypeAlias
 from reactivex import Observable
 
 from ._decode import DecodedEvent, read_texts
-from ._errors import server_error
+from ._errors import code_text, server_error
 from ._events import (
     Completed,
     Created,
@@ -47,19 +47,28 @@ from ._items import (
     TokenUsage,
     Usage,
 )
-from ._signals import CloseCall, OpenCall, Terminal
+from ._signals import CloseCall, EventsRead, OpenCall, Terminal
 from ._stage import batch_stage
 
 ToolEvent: TypeAlias = (
     FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
 )
-Dispatched: TypeAlias = Item | ToolEvent | Terminal | CloseCall | OpenCall
-"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``
-(the Chat and Anthropic wires also emit ``CloseCall`` and ``OpenCall``)."""
+Dispatched: TypeAlias = Item | ToolEvent | Terminal | EventsRead | CloseCall | OpenCall
+"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and the signals
+``Terminal`` and ``EventsRead`` (passed on for ``finalize``); the Chat and Anthropic
+wires also emit ``CloseCall`` and ``OpenCall``."""
 
 
 _PASSED_ON = frozenset(
-    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem, Error}
+    {
+        FunctionArgsDelta,
+        CustomInputDelta,
+        FunctionArgsDone,
+        CustomInputDone,
+        ToolItem,
+        Error,
+        EventsRead,
+    }
 )
 
 
@@ -100,15 +109,16 @@ def stop_reason_of(event: Completed | Incomplete) -> StopReason | None:
 
 
 def error_from_event(event: ErrorEvent) -> Error:
-    """The ``error`` item for an ``error`` event (the stream goes on after it)."""
+    """The ``error`` item for an ``error`` event (the stream goes on after it).
+
+    The message is the server's own, as it is: no prefix.
+    """
     nested = event.error
-    code = event.code or (nested.code if nested else None)
-    message = event.message or (nested.message if nested else None) or code or "unknown error"
-    return server_error(
-        "Codex API error: " + message,
-        code=code,
-        error_type=nested.type if nested else None,
+    code = event.code if code_text(event.code) else (nested.code if nested else None)
+    message = (
+        event.message or (nested.message if nested else None) or code_text(code) or "unknown error"
     )
+    return server_error(message, code=code, error_type=nested.type if nested else None)
 
 
 def error_from_failed(event: Failed) -> Error:
@@ -124,11 +134,14 @@ def error_from_failed(event: Failed) -> Error:
 class Dispatcher:
     """Maps decoded events to items, with no I/O; one per subscription."""
 
-    __slots__ = ("_metadata_sent", "_reasoning_at", "_text_at", "ended")
+    __slots__ = ("_error_told", "_metadata_sent", "_reasoning_at", "_text_at", "ended")
 
     def __init__(self) -> None:
         self.ended = False
         self._metadata_sent = False
+        # An ``error`` event gave its item: a ``response.failed`` after it adds
+        # none (one failure, one error item).
+        self._error_told = False
         # The output indexes that streamed non-empty deltas (``None`` for deltas
         # without one), so whole items in output_item.done are not told twice.
         self._text_at: set[int | None] = set()
@@ -145,7 +158,7 @@ class Dispatcher:
                 if event.delta:
                     append(Text(event.delta))
                     text_at.add(event.output_index)
-            elif type(event) in _PASSED_ON:  # tool events and error items
+            elif type(event) in _PASSED_ON:  # tool events, error items, EVENTS_READ
                 append(event)  # type: ignore[arg-type]
             elif type(event) is ReasoningSummaryDelta or type(event) is ReasoningTextDelta:
                 if event.delta:
@@ -166,12 +179,14 @@ class Dispatcher:
                 break
             elif type(event) is Failed:
                 self._metadata(event.response, out)
-                append(error_from_failed(event))
+                if not self._error_told:
+                    append(error_from_failed(event))
                 append(Terminal(None))
                 self.ended = True
                 break
             elif type(event) is ErrorEvent:
                 append(error_from_event(event))
+                self._error_told = True
             elif type(event) is MessageDone:
                 if event.text.texts and not _seen(self._text_at, event.output_index):
                     texts = read_texts(event.text)

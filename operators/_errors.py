@@ -12,7 +12,8 @@ for callers who want ReactiveX error semantics::
     ├── ConnectError (ConnectionError) connect_error  yes
     ├── StreamInterrupted (ConnectionError) stream_interrupted  yes
     ├── StreamTimeout (TimeoutError)  timeout         yes
-    └── DecodeError (ValueError)      decode_error    no
+    ├── DecodeError (ValueError)      decode_error    no
+    └── UsageError (ValueError)       usage_error     no
 """
 
 import re
@@ -28,42 +29,86 @@ FATAL_CODES = frozenset(
         "invalid_prompt",
         "usage_not_included",
         "cyber_policy",
+        "invalid_request_error",
+        "authentication_error",
+        "permission_error",
+        "not_found_error",
+        "request_too_large",
     }
 )
 
-_TRY_AGAIN = re.compile(
-    r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|seconds|second|sec|s)\b", re.IGNORECASE
+_TRY_AGAIN = re.compile(r"try again in\s*", re.IGNORECASE)
+#: One part of a duration: "7m", "12.48s", "28ms", "35 seconds", "1h".
+_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)"
+    r"(?![a-z])\s*",
+    re.IGNORECASE,
 )
 
 
+def _unit_seconds(unit: str) -> float:
+    if unit == "ms" or unit.startswith("mil"):
+        return 0.001
+    return {"s": 1.0, "m": 60.0, "h": 3600.0}[unit[0]]
+
+
 def retry_after_from_message(message: str | None) -> float | None:
-    """Seconds from a server message such as "Please try again in 11.054s"."""
+    """Seconds from a server message: "try again in 11.054s", "… in 7m12.48s", "… in 28ms"."""
     if not message:
         return None
     found = _TRY_AGAIN.search(message)
     if found is None:
         return None
-    value = float(found.group(1))
-    return value / 1000.0 if found.group(2).lower() == "ms" else value
+    total: float | None = None
+    at = found.end()
+    while (part := _PART.match(message, at)) is not None:
+        total = (total or 0.0) + float(part.group(1)) * _unit_seconds(part.group(2).lower())
+        at = part.end()
+    return total
 
 
-def is_fatal(code: str | None, error_type: str | None = None) -> bool:
-    """True for server errors that a retry cannot fix."""
-    return code in FATAL_CODES or error_type == "invalid_request_error"
+def code_text(code: object) -> str | None:
+    """A server's error code as text: a string as it is, an integer in decimal, else ``None``."""
+    if isinstance(code, str):
+        return code
+    if isinstance(code, int) and not isinstance(code, bool):
+        return str(code)
+    return None
+
+
+def is_fatal(code: object, error_type: str | None = None) -> bool:
+    """True for server errors that a retry cannot fix (fatal codes, integer 4xx but 408/409)."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return 400 <= code <= 499 and code not in (408, 409, 429)
+    return (isinstance(code, str) and code in FATAL_CODES) or error_type == "invalid_request_error"
+
+
+def is_rate_limit(code: object, error_type: str | None = None) -> bool:
+    """Whether a server's error says it is a rate limit: code 429, or ``rate_limit`` in its
+    code or nested ``error.type``."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code == 429
+    return (isinstance(code, str) and "rate_limit" in code) or (
+        error_type is not None and "rate_limit" in error_type
+    )
 
 
 def server_error(
     message: str,
     *,
-    code: str | None = None,
+    code: object = None,
     error_type: str | None = None,
     status: int | None = None,
-    kind: ErrorKind = "server_error",
 ) -> Error:
-    """The ``error`` item for a failure the server reported (event, failed response, 5xx)."""
+    """The ``error`` item for a failure the server reported in the stream (an ``error``
+    event, ``response.failed``): ``rate_limited`` when it says so, else ``server_error``.
+
+    ``code`` is the code as the wire gave it (a string, an integer, anything else
+    counts as absent).
+    """
     return Error(
-        kind=kind,
-        code=code,
+        kind="rate_limited" if is_rate_limit(code, error_type) else "server_error",
+        code=code_text(code),
         message=message,
         status=status,
         retryable=not is_fatal(code, error_type),
@@ -169,6 +214,17 @@ class DecodeError(PipelineError, ValueError):
     default_retryable = False
 
 
+class UsageError(PipelineError, ValueError):
+    """The stream could not start as asked: a missing or unreadable file, a base URL
+    that is not ``http(s)://``, no running event loop, a key refused for plain HTTP.
+
+    Retrying the same request cannot help: the call itself must change.
+    """
+
+    kind = "usage_error"
+    default_retryable = False
+
+
 _BY_KIND: dict[str, type[PipelineError]] = {
     cls.kind: cls
     for cls in (
@@ -179,6 +235,7 @@ _BY_KIND: dict[str, type[PipelineError]] = {
         StreamInterrupted,
         StreamTimeout,
         DecodeError,
+        UsageError,
     )
 }
 
@@ -215,9 +272,12 @@ __all__ = [
     "ServerError",
     "StreamInterrupted",
     "StreamTimeout",
+    "UsageError",
+    "code_text",
     "decode_error",
     "exception_from_item",
     "is_fatal",
+    "is_rate_limit",
     "item_from_exception",
     "retry_after_from_message",
     "server_error",

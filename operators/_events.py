@@ -11,7 +11,7 @@ After ``decode``, output-item events are replaced by the normalized
 ``ToolItem``, ``MessageDone`` and ``ReasoningDone`` below.
 """
 
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import msgspec
 
@@ -40,7 +40,9 @@ class IncompleteDetails(msgspec.Struct, gc=False):
 
 class ErrorBody(msgspec.Struct, gc=False):
     message: str | None = None
-    code: str | None = None
+    #: A string, or an integer some servers send (``400``); any other type counts
+    #: as absent (``code_text``) and never fails the event.
+    code: Any = None
     type: str | None = None
 
 
@@ -141,7 +143,7 @@ class Failed(Event, tag="response.failed"):
 
 class ErrorEvent(Event, tag="error"):
     message: str | None = None
-    code: str | None = None
+    code: Any = None  # as ``ErrorBody.code``
     error: ErrorBody | None = None
 
 

@@ -3,10 +3,13 @@
 - After the first terminal event: completes pending calls (``partial``),
   emits ``done`` with its stop reason, and disposes its source (an HTTP
   connection closes; nothing after it is read).
-- When the source completes first: one ``stream_interrupted`` error, pending
-  calls completed (``partial``), ``done``.
+- When the source completes first: one ``stream_interrupted`` error (saying
+  which framing and wire were tried when not one event of the wire was
+  read), pending calls completed (``partial``), ``done``.
 - When the source fails (``on_error``): the one error item the failure maps
-  to, pending calls completed (``partial``), ``done``. Stream faults never
+  to, pending calls completed (``partial``), ``done``.
+- One failure, one error: when the last item the stream gave is an error the
+  server sent, neither the end of input nor a source failure adds another. Stream faults never
   reach the subscriber's ``on_error``; an exception raised by the subscriber's
   own ``on_next`` is the subscriber's, and is passed back to it.
 """
@@ -19,14 +22,34 @@ from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignme
 
 from ._errors import StreamInterrupted, item_from_exception
 from ._items import Done, Error, Item, Start, StopReason, ToolRequestComplete
-from ._signals import OpenCall, Terminal
+from ._signals import EventsRead, OpenCall, Terminal
 from ._tool_collect import Collected
 
-_SIGNALS = frozenset({OpenCall, Terminal})
+_SIGNALS = frozenset({OpenCall, Terminal, EventsRead})
 _ENDED_EARLY = "the stream ended before the response completed"
+#: The names the end-of-input message gives a wire and a framing.
+WIRE_NAMES = {
+    "responses": "OpenAI Responses",
+    "chat": "OpenAI Chat Completions",
+    "anthropic": "Anthropic Messages",
+    "auto": "OpenAI Responses, Chat Completions or Anthropic Messages",
+}
+FRAMING_NAMES = {"sse": "SSE", "jsonl": "JSON Lines", "auto": "SSE or JSON Lines"}
 
 
-def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
+def ended_early(events_read: bool, framing: str, wire: str) -> str:
+    """The ``stream_interrupted`` message for an end of input before a terminal event."""
+    if events_read:
+        return _ENDED_EARLY
+    return (
+        f"{_ENDED_EARLY}: no {WIRE_NAMES.get(wire, wire)} event was read "
+        f"(framing: {FRAMING_NAMES.get(framing, framing)})"
+    )
+
+
+def finalize_(
+    start: bool = False, *, framing: str = "sse", wire: str = "responses"
+) -> Callable[[Observable[list[Collected]]], Observable[Item]]:
     def _finalize(source: Observable[list[Collected]]) -> Observable[Item]:
         def subscribe(
             observer: abc.ObserverBase[Item],
@@ -37,6 +60,10 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
             finished = False
             disposed = False
             caller_failed = False  # the subscriber's own on_next raised
+            events_read = False  # an event of the wire was decoded (``EVENTS_READ`` came)
+            # The last item given was an error the stream sent: its end, or the
+            # source failing, adds no second error for the same failure.
+            server_error_last = False
             # ``start`` goes out with the first thing the stream emits, not at
             # subscribe time, so that every subscriber of a shared asynchronous
             # stream sees it. Its id is made now: not on the way to a first item.
@@ -78,7 +105,7 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 observer.on_completed()
 
             def on_next(batch: list[Collected]) -> None:
-                nonlocal caller_failed
+                nonlocal caller_failed, events_read, server_error_last
                 if finished:
                     return
                 if not started:
@@ -98,10 +125,16 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                         if len(opened) > 32:  # keep only calls still open
                             opened[:] = [c for c in opened if not c.done or c.held is not None]
                         opened.append(item)
-                    else:
-                        assert type(item) is Terminal
+                    elif type(item) is Terminal:
                         finish(None, item.stop_reason)
                         return
+                    else:
+                        events_read = True  # EVENTS_READ: first in its batch, once
+                last = batch[-1]
+                if type(last) is Error:
+                    server_error_last = last.kind != "decode_error"
+                elif server_error_last and type(last) is not EventsRead:
+                    server_error_last = False  # a later event gave an item
 
             def on_error(exc: Exception) -> None:
                 if finished:
@@ -109,11 +142,16 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 if caller_failed:
                     observer.on_error(exc)
                     return
-                finish(item_from_exception(exc), None)
+                finish(None if server_error_last else item_from_exception(exc), None)
 
             def on_completed() -> None:
-                if not finished:
-                    finish(StreamInterrupted(_ENDED_EARLY).to_item(), None)
+                if finished:
+                    return
+                if server_error_last:
+                    finish(None, None)
+                else:
+                    message = ended_early(events_read, framing, wire)
+                    finish(StreamInterrupted(message).to_item(), None)
 
             def dispose() -> None:
                 nonlocal disposed
@@ -129,4 +167,4 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
     return _finalize
 
 
-__all__ = ["finalize_"]
+__all__ = ["FRAMING_NAMES", "WIRE_NAMES", "ended_early", "finalize_"]

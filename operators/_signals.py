@@ -11,6 +11,21 @@ class Terminal(NamedTuple):
     stop_reason: StopReason | None
 
 
+class EventsRead:
+    """Sent once, before the first event ``decode`` read of its wire: ``finalize``
+    then knows the end of input came after a real stream, not after bytes of
+    another framing or wire (it says so in its ``stream_interrupted``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EVENTS_READ"
+
+
+#: The one ``EventsRead``.
+EVENTS_READ = EventsRead()
+
+
 class OpenCall:
     """A tool call in progress, shared by ``collect_tools`` (which grows and completes it)
     and ``finalize`` (which completes it as partial if the stream ends first)."""
@@ -107,4 +122,4 @@ class CloseCall(NamedTuple):
     partial: bool = False
 
 
-__all__ = ["CloseCall", "OpenCall", "Terminal"]
+__all__ = ["EVENTS_READ", "CloseCall", "EventsRead", "OpenCall", "Terminal"]

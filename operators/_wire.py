@@ -24,9 +24,10 @@ from ._chat import ChatChunk, ChatDecoder, ChatDispatcher, ChatDone, chat_decode
 from ._decode import EventDecoder, decode_
 from ._dispatch import Dispatcher, dispatch_
 from ._items import Error
+from ._signals import EVENTS_READ
 from ._sse import Frame
 from ._stage import batch_stage
-from ._wirebase import DECODE_FAILURES, ending_stage, event_error, is_done
+from ._wirebase import DECODE_FAILURES, PassesMarker, ending_stage, event_error, is_done, marking
 
 Wire: TypeAlias = Literal["responses", "chat", "anthropic"]
 WireChoice: TypeAlias = Literal["responses", "chat", "anthropic", "auto"]
@@ -92,8 +93,8 @@ def _skip_done(decode: Callable[[list[Frame]], list[Any]]) -> Callable[[list[Fra
 
 _DECODERS: dict[Wire, Callable[[], Callable[[list[Frame]], list[Any]]]] = {
     "responses": lambda: _skip_done(EventDecoder().decode),
-    "chat": lambda: ChatDecoder().decode,
-    "anthropic": lambda: _skip_done(AnthropicDecoder().decode),
+    "chat": lambda: marking(ChatDecoder().decode),
+    "anthropic": lambda: marking(_skip_done(AnthropicDecoder().decode)),
 }
 
 
@@ -131,9 +132,9 @@ class AutoDecoder:
 
 def _dispatcher_for(event: object) -> Any:
     if type(event) is ChatChunk or type(event) is ChatDone:
-        return ChatDispatcher()
+        return PassesMarker(ChatDispatcher())
     if isinstance(event, AnthropicEvent):
-        return AnthropicDispatcher()
+        return PassesMarker(AnthropicDispatcher())
     return _Ending(Dispatcher().dispatch)
 
 
@@ -161,7 +162,7 @@ class AutoDispatcher:
         inner = self._inner
         if inner is None:
             for event in events:
-                if type(event) is not Error:
+                if type(event) is not Error and event is not EVENTS_READ:
                     inner = self._inner = _dispatcher_for(event)
                     break
             else:

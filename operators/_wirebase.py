@@ -14,6 +14,7 @@ from reactivex import Observable, abc
 
 from ._errors import FATAL_CODES, decode_error, retry_after_from_message
 from ._items import Error
+from ._signals import EVENTS_READ
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
@@ -158,15 +159,56 @@ def plain(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def marking(decode: Callable[[list[Any]], list[Any]]) -> Callable[[list[Any]], list[Any]]:
+    """``decode`` that puts ``EVENTS_READ`` before the first batch holding an event of its wire.
+
+    ``finalize`` names the framing and wire in its end-of-input message when
+    the marker never came. Once it went out, one check per batch is left.
+    """
+    read = False
+
+    def decode_marked(frames: list[Any]) -> list[Any]:
+        nonlocal read
+        out = decode(frames)
+        if not read:
+            for event in out:
+                if type(event) is not Error:
+                    read = True
+                    out.insert(0, EVENTS_READ)
+                    break
+        return out
+
+    return decode_marked
+
+
+class PassesMarker:
+    """A wire's dispatcher that passes ``EVENTS_READ`` on for ``finalize``."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def step(self, events: list[Any]) -> list[Any]:
+        if events and events[0] is EVENTS_READ:
+            return [EVENTS_READ, *self._inner.step(events[1:])]
+        return self._inner.step(events)  # type: ignore[no-any-return]
+
+    def end(self, failed: bool) -> list[Any]:
+        return self._inner.end(failed)  # type: ignore[no-any-return]
+
+
 __all__ = [
     "DECODE_FAILURES",
     "DONE",
     "TYPED",
+    "PassesMarker",
     "Step",
     "code_text",
     "ending_stage",
     "event_error",
     "is_done",
+    "marking",
     "plain",
     "raw_text",
     "stream_error",

@@ -49,6 +49,7 @@ from .operators import (
     ServerError,
     StreamInterrupted,
     StreamTimeout,
+    UsageError,
 )
 from .response import (
     Message,
@@ -108,6 +109,7 @@ __all__ = [
     "ToolRequestStart",
     "ToolResult",
     "Usage",
+    "UsageError",
     "call_key",
     "describe_result",
     "encode_line",

@@ -80,7 +80,7 @@ def responses(
         decode(wire),
         dispatch(wire),
         collect_tools(max_tool_input_bytes),
-        finalize(start=True),
+        finalize(start=True, framing=format, wire=wire),
     )
     hidden = tuple(s for s in secrets if s)
     return chain.pipe(_redact_errors(hidden)) if hidden else chain

@@ -15,7 +15,8 @@ of the typed exceptions of ``operators`` (``finalize`` turns it into the
     HTTP 429                                RateLimited         rate_limited
     HTTP 5xx                                ServerError         server_error
     other non-2xx, 2xx not an event stream  HTTPStatusError     http_error
-    a key bound for plain HTTP, not local   InsecureKeyRefused  http_error (nothing sent)
+    a key bound for plain HTTP, not local   InsecureKeyRefused  usage_error (nothing sent)
+    a base URL not http(s)://, no loop      UsageError          usage_error (nothing sent)
     no bytes for ``idle_timeout`` seconds   StreamTimeout       timeout
     connection lost mid-stream              StreamInterrupted   stream_interrupted
 
@@ -28,8 +29,8 @@ The key travels only over TLS, or to this machine: with a key, a base URL
 that is not ``https://`` is refused before anything is sent unless its host
 is a loopback one (``localhost``, ``127.0.0.0/8``, ``::1``) or the caller
 passes ``allow_insecure_key=True`` (the CLI's ``--allow-insecure-key``). The
-refusal is an ``InsecureKeyRefused`` (an ``HTTPStatusError``: kind
-``http_error``, ``status`` null, not retryable — the request itself is wrong,
+refusal is an ``InsecureKeyRefused`` (a ``UsageError``: kind
+``usage_error``, ``status`` null, not retryable — the request itself is wrong,
 no connection was tried, so ``connect_error`` would mislead a retry loop).
 Sending the request without the key instead would fail later with a 401 at
 best, after the prompt went out in clear text; refusing says why at once.
@@ -67,8 +68,9 @@ from .operators import (
     ServerError,
     StreamInterrupted,
     StreamTimeout,
+    UsageError,
 )
-from .operators._errors import is_fatal, retry_after_from_message
+from .operators._errors import code_text, is_fatal, retry_after_from_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
@@ -83,10 +85,10 @@ ANTHROPIC_VERSION = "2023-06-01"
 _MAX_ERROR_BODY = 64 * 1024
 
 
-class InsecureKeyRefused(HTTPStatusError):
+class InsecureKeyRefused(UsageError):
     """An API key would have gone in clear text to another machine; nothing was sent.
 
-    Kind ``http_error``, ``status`` ``None``, not retryable: retrying cannot
+    Kind ``usage_error``, ``status`` ``None``, not retryable: retrying cannot
     help, the base URL (or ``allow_insecure_key=True``) must change.
     """
 
@@ -283,8 +285,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     return max(0.0, when.timestamp() - now)
 
 
-def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
-    """``error.code``, ``error.message`` and ``error.type`` of an error body, where present."""
+def _error_fields(body: bytes) -> tuple[object, str | None, str | None]:
+    """``error.code`` (as sent), ``error.message`` and ``error.type`` of an error body."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -294,7 +296,7 @@ def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     code, message, kind = error.get("code"), error.get("message"), error.get("type")
     return (
-        code if isinstance(code, str) else None,
+        code,
         message if isinstance(message, str) and message else None,
         kind if isinstance(kind, str) else None,
     )
@@ -307,13 +309,18 @@ def status_error(
     headers: Mapping[str, str],
     secrets: Sequence[str] = (),
 ) -> PipelineError:
-    """The exception for a non-2xx answer (SPEC §4): kind, code, message, retryability, delay."""
-    code, message, error_type = _error_fields(body)
+    """The exception for a non-2xx answer (SPEC §4): kind, code, message, retryability, delay.
+
+    ``code`` is the body's ``error.code`` (an integer as its decimal text), else
+    its ``error.type``; the message is its ``error.message``, else the reason phrase.
+    """
+    raw_code, message, error_type = _error_fields(body)
     text = redact(message or reason or f"HTTP {status}", secrets)
     retry_after = parse_retry_after(headers)
     if retry_after is None:
         retry_after = retry_after_from_message(text)
-    fatal = is_fatal(code, error_type)
+    fatal = is_fatal(raw_code, error_type) or is_fatal(error_type)
+    code = code_text(raw_code) or error_type
     if code is not None:  # a server that echoes the key may do it in its code too
         code = redact(code, secrets)
     if status == 429:
@@ -361,7 +368,7 @@ def _map_failure(
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(text(f"could not connect: {exc}"))
     if isinstance(exc, aiohttp.InvalidURL):
-        return ConnectError(text(f"invalid URL: {exc}"), retryable=False)
+        return UsageError(text(f"invalid URL: {exc}"))
     if isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too
         what = "data" if headers_seen else "response headers"
         return StreamTimeout(f"no {what} for {idle_timeout:g} s (idle timeout)")
@@ -377,6 +384,15 @@ def _without_credentials(url: str) -> str:
         return str(yarl.URL(url).with_user(None))
     except (TypeError, ValueError):
         return "the base URL"
+
+
+def _is_http_url(url: str) -> bool:
+    """Whether ``url`` is an ``http://`` or ``https://`` URL with a host."""
+    try:
+        parsed = yarl.URL(url)
+    except (TypeError, ValueError):
+        return False
+    return parsed.scheme.lower() in ("http", "https") and bool(parsed.raw_host)
 
 
 def _timeout(idle_timeout: float, connect_timeout: float) -> aiohttp.ClientTimeout:
@@ -438,7 +454,7 @@ def http_source(
 
     With a key, a base URL that is neither ``https://`` nor a loopback host is
     refused: every subscription gets ``on_error(InsecureKeyRefused(...))``
-    (kind ``http_error``, ``status`` ``None``, not retryable) and no
+    (kind ``usage_error``, ``status`` ``None``, not retryable) and no
     connection is made, unless ``allow_insecure_key=True``. Without a key
     nothing is secret and any URL is used (an ``Authorization`` the caller
     puts in ``headers`` is the caller's to guard). TLS is always verified (see
@@ -460,10 +476,13 @@ def http_source(
     payload = None if resume is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
     key = resolve_api_key(api_key, ANTHROPIC_API_KEY_ENV if key_header else API_KEY_ENV)
     secrets = (key,) if key else ()
-    refused: str | None = None
-    if key and not allow_insecure_key and not key_may_travel_to(url):
+    refused: UsageError | None = None
+    if not _is_http_url(url):
         shown = redact(_without_credentials(url), secrets)
-        refused = (
+        refused = UsageError(f"the base URL must start with http:// or https://: {shown}")
+    elif key and not allow_insecure_key and not key_may_travel_to(url):
+        shown = redact(_without_credentials(url), secrets)
+        refused = InsecureKeyRefused(
             f"refusing to send the API key in clear text to {shown}: use an https:// "
             "base URL, a loopback host, or allow_insecure_key=True "
             "(--allow-insecure-key) if the network is trusted"
@@ -480,14 +499,17 @@ def http_source(
     def subscribe(
         observer: abc.ObserverBase[bytes], scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
+        if refused is not None:  # nothing is sent, not even the connection made
+            observer.on_error(refused)
+            return Disposable()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            raise RuntimeError(
-                "http_source needs a running asyncio event loop: subscribe from a coroutine"
-            ) from None
-        if refused is not None:  # nothing is sent, not even the connection made
-            observer.on_error(InsecureKeyRefused(refused, status=None, retryable=False))
+            observer.on_error(
+                UsageError(
+                    "the HTTP source needs a running asyncio event loop: subscribe from a coroutine"
+                )
+            )
             return Disposable()
         disposed = False
         cancellable = True  # False once reading is over and only clean-up is left
@@ -612,7 +634,7 @@ def stream_responses(
     Every subscription sends its own request and gets ``start`` … ``done``;
     failures, HTTP ones included, are ``error`` items (SPEC §4). A key bound
     for a plain-HTTP host other than a loopback one is refused (one
-    ``http_error`` item, nothing sent) unless ``allow_insecure_key=True``.
+    ``usage_error`` item, nothing sent) unless ``allow_insecure_key=True``.
     ``wire`` picks the endpoint and the event format (see ``http_source``);
     ``stream_chat`` and ``stream_anthropic`` say it for you.
     """

@@ -15,6 +15,7 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import CurrentThreadScheduler
 
 from .flow import FlowControl
+from .operators import UsageError
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
 
@@ -87,14 +88,28 @@ def read_chunks(file: IO[bytes], chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterat
         yield chunk
 
 
+def _open_to_read(path: str | os.PathLike[str]) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot read {os.fsdecode(path)!r}: {reason}") from exc
+
+
 def from_file(
     path: str | os.PathLike[str], chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> Observable[bytes]:
-    """The file at ``path``, opened anew on each subscription and closed when done."""
+    """The file at ``path``, opened anew on each subscription and closed when done.
+
+    A file that cannot be opened (missing, unreadable, a directory) is a
+    ``UsageError`` (kind ``usage_error``, not retryable): the stream could not
+    start as asked. A failure while reading it is the stream's
+    (``stream_interrupted``).
+    """
     _check_chunk_size(chunk_size)
 
     def chunks() -> Iterator[bytes]:
-        with open(path, "rb") as file:
+        with _open_to_read(path) as file:
             yield from read_chunks(file, chunk_size)
 
     return from_chunks(chunks)

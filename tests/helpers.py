@@ -26,6 +26,8 @@ ERROR_KINDS = frozenset(
         "stream_interrupted",
         "timeout",
         "decode_error",
+        "usage_error",
+        "cancelled",
     }
 )
 STOP_REASONS = frozenset({"end_turn", "length", "content_filter", None})

@@ -392,7 +392,7 @@ HTTP_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "kind": "server_error",
             "status": 500,
             "retryable": True,
-            "code": None,
+            "code": "server_error",  # no error.code: its error.type
             "message": "The server had an error while processing your request.",
         },
     ),

@@ -440,11 +440,11 @@ def test_terminal_event_that_fails_to_decode_does_not_end_the_response() -> None
 @pytest.mark.parametrize(
     ("event", "message", "code"),
     [
-        ({"message": "boom", "code": "c1"}, "Codex API error: boom", "c1"),
-        ({"error": {"message": "nested", "code": "c2"}}, "Codex API error: nested", "c2"),
-        ({"code": "c3"}, "Codex API error: c3", "c3"),
-        ({"error": {"code": "c4"}}, "Codex API error: c4", "c4"),
-        ({}, "Codex API error: unknown error", None),
+        ({"message": "boom", "code": "c1"}, "boom", "c1"),
+        ({"error": {"message": "nested", "code": "c2"}}, "nested", "c2"),
+        ({"code": "c3"}, "c3", "c3"),
+        ({"error": {"code": "c4"}}, "c4", "c4"),
+        ({}, "unknown error", None),
     ],
 )
 def test_error_event_message_and_code_fall_back_in_order(

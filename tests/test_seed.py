@@ -73,7 +73,7 @@ def test_error_event_is_a_retryable_server_error_without_status() -> None:
     assert error.kind == "server_error"
     assert error.status is None
     assert error.retryable is True
-    assert error.message == "Codex API error: Rate limit exceeded"
+    assert error.message == "Rate limit exceeded"
 
 
 def test_reasoning_deltas_become_reasoning_items() -> None:
