@@ -14,12 +14,27 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from reactivex import Observable, abc
+from reactivex.disposable import Disposable, SingleAssignmentDisposable
 
-from .cli import open_file
-from .operators import Item
+from .cli import (
+    EXIT_OK,
+    FORMATS,
+    PROG,
+    WIRES,
+    Tally,
+    cancelled_tail,
+    interrupted,
+    open_file,
+    quiet_broken_pipe,
+    sniff_format,
+    usage_error,
+    wire_available,
+    wire_option,
+)
+from .operators import Done, Item
 
 DEMO_RECORDING = "demo.sse"
-DEMO_LOG = "rxresponses-demo.jsonl.log"
+DEMO_LOG = "demo.jsonl.log"
 DEMO_MODEL = "gpt-5"
 DEMO_PROMPT = "Is it warmer in Lisbon or in Kyoto right now? I'm planning a long weekend."
 #: Events per second for ``demo`` and ``serve``: about what a fast model streams.
@@ -27,6 +42,9 @@ DEFAULT_RATE = 60.0
 _BROKEN_PIPE = -1  # the reader of standard output went away (``| head``)
 #: Same as ``rxresponses.http.DEFAULT_BASE_URL`` (not imported: that loads aiohttp).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: Where each wire's key comes from (``stream``).
+KEY_VARIABLES = {"responses": "OPENAI_API_KEY", "chat": "OPENAI_API_KEY"}
+KEY_VARIABLES["anthropic"] = "ANTHROPIC_API_KEY"
 
 
 def demo_recording_path() -> str:
@@ -34,6 +52,25 @@ def demo_recording_path() -> str:
     from importlib import resources  # with tempfile and shutil: kept off the replay path
 
     return str(resources.files("rxresponses") / "data" / DEMO_RECORDING)
+
+
+def default_demo_log() -> str:
+    """Where ``demo`` writes its log unless ``--log`` says: never the working directory.
+
+    ``$XDG_CACHE_HOME/rxresponses`` (else ``~/.cache/rxresponses``), or the
+    temporary directory when that cannot be made.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "rxresponses")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        folder = tempfile.gettempdir()
+    return os.path.join(folder, DEMO_LOG)
 
 
 def _seconds(text: str) -> float:
@@ -69,6 +106,21 @@ def _status(text: str) -> int:
     return value
 
 
+def _base_url(text: str) -> str:
+    """An ``http://`` or ``https://`` URL with a host (SPEC §6: checked before the chain)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// URL: {text!r}")
+    return text
+
+
 class _Guard(abc.ObserverBase[Item]):
     """Forwards to a sink that writes to standard output; a closed pipe ends the run quietly."""
 
@@ -94,6 +146,73 @@ class _Guard(abc.ObserverBase[Item]):
 
     def on_completed(self) -> None:
         self._call(self._sink.on_completed)
+
+
+class Cancel:
+    """Ctrl-C for a running stream: reading stops, then ``error(cancelled)`` and ``done``.
+
+    ``cancel.wrap(items)`` is the stream to subscribe; ``cancel()`` (a SIGINT
+    handler on the event loop) disposes the request and ends the stream with
+    whole items, so every output still ends with ``done``.
+    """
+
+    def __init__(self) -> None:
+        self._stop: Callable[[], None] = lambda: None
+        self.requested = False
+
+    def __call__(self) -> None:
+        self.requested = True
+        self._stop()
+
+    def wrap(self, items: Observable[Item]) -> Observable[Item]:
+        def subscribe(
+            observer: abc.ObserverBase[Item], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            upstream = SingleAssignmentDisposable()
+            started = False
+            done = False  # ``done`` went out: nothing left to cancel
+            closed = False
+
+            def on_next(item: Item) -> None:
+                nonlocal started, done
+                if closed:
+                    return
+                started = True
+                done = done or type(item) is Done
+                observer.on_next(item)
+
+            def on_error(error: Exception) -> None:
+                nonlocal closed
+                if not closed:
+                    closed = True
+                    observer.on_error(error)
+
+            def on_completed() -> None:
+                nonlocal closed
+                if not closed:
+                    closed = True
+                    observer.on_completed()
+
+            def stop() -> None:
+                nonlocal closed
+                if closed or done:
+                    return
+                closed = True
+                upstream.dispose()
+                for item in cancelled_tail(started):
+                    observer.on_next(item)
+                observer.on_completed()
+
+            self._stop = stop
+            if self.requested:  # Ctrl-C came before the stream was subscribed
+                stop()
+                return upstream
+            upstream.disposable = items.subscribe(
+                on_next, on_error, on_completed, scheduler=scheduler
+            )
+            return Disposable(upstream.dispose)
+
+        return Observable(subscribe)
 
 
 async def fan_out(items: Observable[Item], sinks: Sequence[abc.ObserverBase[Item]]) -> bool:
@@ -131,8 +250,22 @@ async def fan_out(items: Observable[Item], sinks: Sequence[abc.ObserverBase[Item
             connection.dispose()
 
 
+async def run_cancellable(
+    items: Observable[Item], sinks: Sequence[abc.ObserverBase[Item]]
+) -> tuple[bool, bool]:
+    """``fan_out`` with Ctrl-C ending the stream as ``cancelled``: (output open, cancelled)."""
+    cancel = Cancel()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, cancel)
+    try:
+        completed = await fan_out(cancel.wrap(items), sinks)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    return completed, cancel.requested
+
+
 def _run(main: Callable[[], Awaitable[int]]) -> int:
-    """Run ``main`` on a fresh event loop; Ctrl-C ends it with 130."""
+    """Run ``main`` on a fresh event loop; a Ctrl-C before the stream began still ends with 130."""
 
     async def runner() -> int:
         return await main()
@@ -140,11 +273,23 @@ def _run(main: Callable[[], Awaitable[int]]) -> int:
     try:
         return asyncio.run(runner())
     except KeyboardInterrupt:
-        return 130
+        return interrupted()
+
+
+def _cancelled_before_start(sinks: Sequence[abc.ObserverBase[Item]]) -> int:
+    """Ctrl-C before the request: the outputs still end with ``error(cancelled)`` and ``done``."""
+    for sink in sinks:
+        try:
+            for item in cancelled_tail(started=False):
+                sink.on_next(item)
+            sink.on_completed()
+        except BrokenPipeError:
+            pass
+    return interrupted()
 
 
 def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    log_path = os.path.abspath(args.log)
+    log_path = os.path.abspath(args.log or default_demo_log())
     log_file = open_file(parser, log_path, "w")
 
     async def main() -> int:
@@ -153,6 +298,7 @@ def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from .sinks import JsonLinesSink, TerminalView
 
         rate = args.rate or None
+        tally = Tally()
         async with ReplayServer([demo_recording_path()], events_per_second=rate) as server:
             view = TerminalView(sys.stdout)
             view.note(f"replay server at {server.base_url} · POST /responses")
@@ -182,46 +328,120 @@ def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             # api_key="": the demo's server is local; never send a real key to it.
             items = stream_responses(body, base_url=server.base_url, api_key="")
             view.metrics.mark_start()  # time to first token counts from the request
-            completed = await fan_out(items, [view, JsonLinesSink(log_file, close=True)])
-        if completed:
-            print(f"JSON Lines log: {log_path}", flush=True)
-        return 0
+            sinks = [view, JsonLinesSink(log_file, close=True), tally]
+            completed, cancelled = await run_cancellable(items, sinks)
+        if not completed:
+            return _BROKEN_PIPE
+        print(f"JSON Lines log: {log_path}", flush=True)
+        return interrupted() if cancelled else tally.exit_code
 
     try:
-        return _run(main)
+        code = _run(main)
     finally:
         log_file.close()
+    if code == _BROKEN_PIPE:
+        quiet_broken_pipe()
+    return code
+
+
+def _read_prompt(parser: argparse.ArgumentParser) -> str:
+    """The prompt from standard input (``stream -``): UTF-8, one final line break dropped."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        usage_error(parser, "standard input: the prompt is not UTF-8")
+    if text.endswith("\n"):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    if not text.strip():
+        usage_error(parser, "standard input held no prompt")
+    return text
+
+
+def _read_tools(parser: argparse.ArgumentParser, path: str) -> list[dict[str, Any]]:
+    """``--tools FILE``: a JSON list of tool definitions, sent as they are."""
+    import json
+
+    with open_file(parser, path, "r") as file:
+        data = file.read()
+    try:
+        tools = json.loads(data)
+    except (ValueError, RecursionError):
+        usage_error(parser, f"--tools {path}: not valid JSON")
+    if not isinstance(tools, list) or not all(isinstance(tool, dict) for tool in tools):
+        usage_error(parser, f"--tools {path}: not a JSON list of tool objects")
+    return tools
+
+
+def _warn_without_key(args: argparse.Namespace) -> None:
+    """One line on standard error when no key is set for a host that is not this machine."""
+    from urllib.parse import urlsplit
+
+    from .http import is_loopback_host
+
+    variable = KEY_VARIABLES[args.wire]
+    host = urlsplit(args.base_url).hostname
+    if not os.environ.get(variable) and not is_loopback_host(host):
+        print(
+            f"{PROG} stream: warning: {variable} is not set; {host} gets no key",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import http
+
+    if not wire_available(args.wire, http.stream_responses):
+        usage_error(parser, f"--wire {args.wire}: this version streams the responses wire only")
+    tools = _read_tools(parser, args.tools) if args.tools else None
     log_file = open_file(parser, os.path.abspath(args.log), "w") if args.log else None
+    from .sinks import JsonLinesSink, TerminalView
+
+    out: abc.ObserverBase[Item] = (
+        JsonLinesSink(sys.stdout.buffer) if args.jsonl else TerminalView(sys.stdout)
+    )
+    tally = Tally()
+    sinks = [out, tally] if log_file is None else [out, JsonLinesSink(log_file, close=True), tally]
+    try:
+        prompt = _read_prompt(parser) if args.prompt == "-" else args.prompt
+    except KeyboardInterrupt:
+        return _cancelled_before_start(sinks)
+    _warn_without_key(args)
 
     async def main() -> int:
-        from .http import build_request, stream_responses
-        from .sinks import JsonLinesSink, TerminalView
-
-        body = build_request(
+        body = http.build_request(
             args.model,
-            args.prompt,
+            prompt,
             instructions=args.instructions,
+            tools=tools,
             reasoning_effort=args.reasoning_effort,
             reasoning_summary=args.reasoning_summary,
             include_encrypted_reasoning=args.reasoning_effort is not None,
         )
-        items = stream_responses(
-            body,
-            base_url=args.base_url,
-            idle_timeout=args.idle_timeout,
-            connect_timeout=args.connect_timeout,
-            allow_insecure_key=args.allow_insecure_key,
-        )
-        out: abc.ObserverBase[Item] = (
-            JsonLinesSink(sys.stdout.buffer) if args.jsonl else TerminalView(sys.stdout)
-        )
+
+        def request() -> Observable[Item]:
+            return http.stream_responses(
+                body,
+                base_url=args.base_url,
+                idle_timeout=args.idle_timeout,
+                connect_timeout=args.connect_timeout,
+                allow_insecure_key=args.allow_insecure_key,
+                **wire_option(args.wire, http.stream_responses),
+            )
+
+        if args.retries:
+            from .retry import retry_responses
+
+            items = retry_responses(request, max_attempts=args.retries + 1)
+        else:
+            items = request()
         if isinstance(out, TerminalView):
             out.metrics.mark_start()
-        sinks = [out] if log_file is None else [out, JsonLinesSink(log_file, close=True)]
-        return 0 if await fan_out(items, sinks) else _BROKEN_PIPE
+        completed, cancelled = await run_cancellable(items, sinks)
+        if not completed:
+            return _BROKEN_PIPE
+        return interrupted() if cancelled else tally.exit_code
 
     try:
         code = _run(main)
@@ -229,24 +449,39 @@ def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if log_file is not None:
             log_file.close()
     if code == _BROKEN_PIPE:
-        from .cli import _quiet_broken_pipe
-
-        _quiet_broken_pipe()
+        quiet_broken_pipe()
     return code
 
 
+def jsonl_as_sse(data: bytes) -> bytes:
+    """A JSON Lines recording as server-sent events: each line becomes ``data: <line>\\n\\n``.
+
+    Lines split on ``\\n`` with a final ``\\r`` removed, blank lines skipped and a
+    leading byte-order mark dropped, as the JSON Lines framing reads them (SPEC §5).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    events = bytearray()
+    for line in data.split(b"\n"):
+        line = line.removesuffix(b"\r")
+        if line.strip():
+            events += b"data: " + line + b"\n\n"
+    return bytes(events)
+
+
 def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    recordings: list[bytes] = []
     for path in args.files:
-        if os.path.isdir(path):
-            parser.error(f"{path}: is a directory")
-        if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            parser.error(f"{path}: no such readable file")
+        with open_file(parser, path, "r") as file:
+            data = file.read()
+        framing = (sniff_format(data) or "sse") if args.format == "auto" else args.format
+        recordings.append(jsonl_as_sse(data) if framing == "jsonl" else data)
 
     async def main() -> int:
         from .server import ReplayServer
 
         server = ReplayServer(
-            args.files,
+            recordings,
             host=args.host,
             port=args.port,
             events_per_second=args.rate or None,
@@ -261,7 +496,7 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         try:
             await server.start()
         except OSError as exc:
-            print(f"rxresponses serve: {exc.strerror or exc}", file=sys.stderr)
+            print(f"{PROG} serve: {exc.strerror or exc}", file=sys.stderr)
             return 1
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -280,7 +515,7 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 loop.remove_signal_handler(signum)
             await server.close()
         print(f"served {server.stats.requests} request(s)", flush=True)
-        return 0
+        return EXIT_OK
 
     return _run(main)
 
@@ -299,8 +534,10 @@ def add_commands(commands: Any) -> None:
     demo.add_argument(
         "--log",
         metavar="PATH",
-        default=DEMO_LOG,
-        help=f"where to write the JSON Lines log (default ./{DEMO_LOG})",
+        help=(
+            f"where to write the JSON Lines log (default: {DEMO_LOG} in the user's cache "
+            "directory, $XDG_CACHE_HOME/rxresponses or ~/.cache/rxresponses)"
+        ),
     )
     demo.add_argument(
         "--rate",
@@ -320,10 +557,13 @@ def add_commands(commands: Any) -> None:
             "and is never printed."
         ),
     )
-    stream.add_argument("prompt", metavar="PROMPT", help="what to ask")
+    stream.add_argument(
+        "prompt", metavar="PROMPT", help="what to ask; - reads it from standard input"
+    )
     stream.add_argument(
         "--base-url",
         metavar="URL",
+        type=_base_url,
         default=DEFAULT_BASE_URL,
         help=f"the API's base URL (default {DEFAULT_BASE_URL})",
     )
@@ -354,6 +594,24 @@ def add_commands(commands: Any) -> None:
     stream.add_argument(
         "--reasoning-summary", metavar="S", help="reasoning summary (auto, concise, detailed)"
     )
+    stream.add_argument(
+        "--wire",
+        choices=WIRES,
+        default="responses",
+        help="the API to call (default responses: POST {URL}/responses)",
+    )
+    stream.add_argument(
+        "--tools",
+        metavar="FILE",
+        help="a JSON list of tool definitions, sent as the request's tools",
+    )
+    stream.add_argument(
+        "--retries",
+        type=_non_negative(int),
+        default=0,
+        metavar="N",
+        help="retry a request that fails before any content up to N times (default 0)",
+    )
     stream.add_argument("--log", metavar="PATH", help="also write the items to a JSON Lines file")
     stream.add_argument(
         "--allow-insecure-key",
@@ -373,7 +631,16 @@ def add_commands(commands: Any) -> None:
             "other clients, paced, with optional faults. Runs until Ctrl-C."
         ),
     )
-    serve.add_argument("files", metavar="FILE", nargs="+", help="recorded SSE streams")
+    serve.add_argument(
+        "files", metavar="FILE", nargs="+", help="recorded streams (SSE or JSON Lines)"
+    )
+    serve.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="auto (default): JSON Lines if a file starts with '{', else SSE; "
+        "a JSON Lines recording is served as SSE",
+    )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
@@ -420,4 +687,14 @@ def add_commands(commands: Any) -> None:
     serve.set_defaults(run=_serve)
 
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_RATE", "add_commands", "demo_recording_path", "fan_out"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_RATE",
+    "Cancel",
+    "add_commands",
+    "default_demo_log",
+    "demo_recording_path",
+    "fan_out",
+    "jsonl_as_sse",
+    "run_cancellable",
+]
