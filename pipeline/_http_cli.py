@@ -43,8 +43,11 @@ _BROKEN_PIPE = -1  # the reader of standard output went away (``| head``)
 #: Same as ``rxresponses.http.DEFAULT_BASE_URL`` (not imported: that loads aiohttp).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 #: Where each wire's key comes from (``stream``).
-KEY_VARIABLES = {"responses": "OPENAI_API_KEY", "chat": "OPENAI_API_KEY"}
-KEY_VARIABLES["anthropic"] = "ANTHROPIC_API_KEY"
+KEY_VARIABLES = {
+    "responses": "OPENAI_API_KEY",
+    "chat": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+}
 
 
 def demo_recording_path() -> str:
