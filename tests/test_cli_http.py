@@ -25,22 +25,22 @@ KEY = "sk-test-cli-Qm93SECRETkey7710"
 WAIT = 30.0
 
 
-def env(key: str | None = None) -> dict[str, str]:
+def env(key: str | None = None, **extra: str) -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     if key is not None:
         out["OPENAI_API_KEY"] = key
-    return out
+    return {**out, **extra}
 
 
 def cli(
-    *args: str, key: str | None = None, cwd: Path | None = None
+    *args: str, key: str | None = None, cwd: Path | None = None, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rxresponses", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=env(key),
+        env=env(key, **extra_env),
         cwd=cwd,
         timeout=WAIT,
         check=False,
@@ -80,10 +80,14 @@ def test_bundled_demo_stream_is_what_the_generator_writes() -> None:
     assert DEMO.read_bytes() == make_demo_sse.render()
 
 
-def test_demo_exits_0_shows_the_answer_and_leaves_a_log_of_spec_items(tmp_path: Path) -> None:
-    done = cli("demo", cwd=tmp_path)  # default pacing, default log place
+def test_demo_exits_0_shows_the_answer_and_logs_to_the_cache_not_the_cwd(tmp_path: Path) -> None:
+    cwd = tmp_path / "checkout"
+    cwd.mkdir()
+    cache = tmp_path / "cache"
+    done = cli("demo", cwd=cwd, XDG_CACHE_HOME=str(cache))  # default pacing, default log place
     assert done.returncode == 0, done.stderr
-    log = tmp_path / "rxresponses-demo.jsonl.log"
+    assert list(cwd.iterdir()) == []
+    log = cache / "rxresponses" / "demo.jsonl.log"
     assert f"JSON Lines log: {log}" in done.stdout.splitlines()[-1]
     items = jsonl(log.read_text(encoding="utf-8"))
     check_invariants(items)
@@ -148,7 +152,7 @@ async def test_stream_never_prints_the_key_even_when_the_server_echoes_it() -> N
             code, out, err = await acli(
                 "stream", "hi", "--base-url", server.base_url, "--model", "m", *view, key=KEY
             )
-            assert code == 0, err  # the stream reached done
+            assert code == 1, err  # the stream reached done after an error item
             assert KEY not in out + err
             assert "Incorrect API key provided: [redacted]." in out
         assert server.stats.requests == 2
@@ -161,6 +165,7 @@ async def test_stream_without_a_key_sends_no_authorization_header() -> None:
             "stream", "hi", "--base-url", server.base_url, "--model", "m", "--jsonl"
         )
         assert code == 0, err
+        assert err == ""  # no warning for a server on this machine
         assert "Authorization" not in server.stats.received[0].headers
     assert jsonl(out)[-1] == {
         "type": "done",
@@ -170,13 +175,13 @@ async def test_stream_without_a_key_sends_no_authorization_header() -> None:
 
 
 @pytest.mark.asyncio
-async def test_stream_idle_timeout_gives_a_timeout_item_and_exit_0() -> None:
+async def test_stream_idle_timeout_gives_a_timeout_item_and_exit_1() -> None:
     async with ReplayServer([DEMO], first_byte_delay=30) as server:
         code, out, err = await acli(
             "stream", "hi", "--base-url", server.base_url, "--model", "m", "--jsonl",
             "--idle-timeout", "0.5",
         )  # fmt: skip
-    assert code == 0, err
+    assert code == 1, err
     items = jsonl(out)
     assert [item["type"] for item in items] == ["start", "error", "done"]
     assert items[1]["kind"] == "timeout"
@@ -211,7 +216,7 @@ def test_stream_bad_arguments_exit_2_with_one_line() -> None:
         assert done.stdout == ""
 
 
-def test_stream_connection_refused_is_an_item_and_exit_0() -> None:
+def test_stream_connection_refused_is_an_item_and_exit_1() -> None:
     import socket
 
     with socket.socket() as probe:
@@ -220,7 +225,7 @@ def test_stream_connection_refused_is_an_item_and_exit_0() -> None:
     done = cli(
         "stream", "hi", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "--jsonl"
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     items = jsonl(done.stdout)
     assert [item["type"] for item in items] == ["start", "error", "done"]
     assert items[1]["kind"] == "connect_error"

@@ -103,11 +103,11 @@ def test_dash_reads_json_lines_from_standard_input() -> None:
     assert chunks_of(parse_jsonl(result.stdout), "text") == ["Hello"]
 
 
-def test_exit_0_when_the_stream_reached_done_with_errors(tmp_path: Path) -> None:
+def test_exit_1_when_the_stream_reached_done_after_errors(tmp_path: Path) -> None:
     path = tmp_path / "garbage.sse"
     path.write_bytes(b"data: {broken\n\n" + _event({"type": "error", "message": "boom"}))
     result = replay(str(path), "--jsonl")
-    assert result.returncode == 0
+    assert result.returncode == 1
     assert result.stderr == b""
     items = parse_jsonl(result.stdout)
     check_invariants(items)
@@ -119,7 +119,7 @@ def test_empty_input_gives_start_interruption_and_done(tmp_path: Path) -> None:
     path = tmp_path / "empty.sse"
     path.write_bytes(b"")
     result = replay(str(path), "--jsonl")
-    assert result.returncode == 0
+    assert result.returncode == 1  # the interruption is an error item
     items = parse_jsonl(result.stdout)
     assert [(i["type"], i.get("kind")) for i in items] == [
         ("start", None),
@@ -143,7 +143,7 @@ def test_max_event_bytes_option_caps_events(tmp_path: Path) -> None:
     path = tmp_path / "big.sse"
     path.write_bytes(_delta("x" * 500) + _delta("a") + COMPLETED)
     result = replay(str(path), "--jsonl", "--max-event-bytes", "200", "--chunk-size", "7")
-    assert result.returncode == 0
+    assert result.returncode == 1
     items = parse_jsonl(result.stdout)
     check_invariants(items)
     assert [e["kind"] for e in errors(items)] == ["decode_error"]
@@ -164,7 +164,7 @@ def test_max_tool_input_bytes_option_caps_tool_input(tmp_path: Path) -> None:
     path = tmp_path / "tool.sse"
     path.write_bytes(b"".join(_event(e) for e in events))
     result = replay(str(path), "--jsonl", "--max-tool-input-bytes", "6")
-    assert result.returncode == 0
+    assert result.returncode == 1
     items = parse_jsonl(result.stdout)
     check_invariants(items)
     assert [e["kind"] for e in errors(items)] == ["decode_error"]

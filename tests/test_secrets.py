@@ -342,7 +342,7 @@ def test_cli_stream_refuses_a_key_for_plain_http_and_never_prints_it(tmp_path: P
     done = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=WAIT, check=False
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # done came after an error item
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["type"] for line in lines] == ["start", "error", "done"]
     assert lines[1]["kind"] == "usage_error"
