@@ -66,6 +66,7 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 for call in opened:  # in the order they started
                     if call.held is not None:
                         tail.append(ToolRequestComplete(tool_call=call.held))
+                        tail.extend(call.held_after)  # its result, held with it
                         call.held = None
                     elif not call.done:
                         tail.append(ToolRequestComplete(tool_call=call.complete(partial=True)))

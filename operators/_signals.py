@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from ._items import StopReason, ToolCall, ToolKind
+from ._items import Item, StopReason, ToolCall, ToolKind
 
 
 class Terminal(NamedTuple):
@@ -19,20 +19,48 @@ class OpenCall:
         "call_id",
         "capped",
         "done",
+        "escape",
         "held",
+        "held_after",
         "id",
+        "item_type",
         "kind",
         "loose",
         "name",
+        "namespace",
+        "parent_id",
         "parts",
+        "prefix",
+        "provider_executed",
         "size",
     )
 
-    def __init__(self, id: str, call_id: str | None, name: str, kind: ToolKind) -> None:
+    def __init__(
+        self,
+        id: str,
+        call_id: str | None,
+        name: str,
+        kind: ToolKind,
+        *,
+        item_type: str = "",
+        provider_executed: bool = False,
+        namespace: str | None = None,
+        parent_id: str | None = None,
+        prefix: str | None = None,
+        escape: bool = False,
+    ) -> None:
         self.id = id
         self.call_id = call_id
         self.name = name
         self.kind: ToolKind = kind
+        self.item_type = item_type  # the wire item's type, to match deltas and done items
+        self.provider_executed = provider_executed
+        self.namespace = namespace
+        self.parent_id = parent_id
+        # Built-in calls whose arguments are streamed: the text before the first
+        # delta (sent with it, then ``None``), and whether deltas are escaped.
+        self.prefix = prefix
+        self.escape = escape
         self.parts: list[str] = []
         self.loose = 0  # pieces at the end of ``parts`` not yet joined into a group
         self.size = 0  # UTF-8 bytes kept so far
@@ -40,6 +68,8 @@ class OpenCall:
         self.done = False
         # Complete, but not yet told: an earlier call with the same id is open.
         self.held: ToolCall | None = None
+        # What follows the completion, held with it (a server-run call's result).
+        self.held_after: list[Item] = []
 
     def complete(self, partial: bool = False) -> ToolCall:
         """Mark the call done and return it whole (its pieces are let go)."""
@@ -53,6 +83,9 @@ class OpenCall:
             arguments=arguments,
             kind=self.kind,
             partial=partial or self.capped,
+            provider_executed=self.provider_executed,
+            namespace=self.namespace,
+            parent_id=self.parent_id,
         )
 
 
