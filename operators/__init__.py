@@ -151,8 +151,11 @@ def collect_tools(
 ) -> Callable[[Observable[list[Dispatched]]], Observable[list[Collected]]]:
     """Turn tool-call events into ``tool_request_start``/``_arg``/``_complete`` items.
 
-    Calls are keyed by ``output_index``. Input past ``max_input_bytes`` is
-    dropped with one ``decode_error``, and the call completes as partial.
+    Calls are keyed by ``output_index``; built-in calls (web search, code
+    interpreter, MCP, …) too, and a server-run call's ``tool_result`` or an
+    ``approval_request`` follows its completion. Input past
+    ``max_input_bytes`` is dropped with one ``decode_error``, and the call
+    completes as partial; a result past it is cut to ``{"truncated":true}``.
 
     .. code::
 

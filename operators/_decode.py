@@ -13,6 +13,7 @@ from typing import TypeAlias
 import msgspec
 from reactivex import Observable
 
+from ._builtin import build
 from ._errors import decode_error
 from ._events import (
     DECODER_BY_TYPE,
@@ -22,6 +23,9 @@ from ._events import (
     KNOWN_TYPES,
     TYPED_DECODER,
     AnyItem,
+    BuiltinItem,
+    CallItem,
+    CompactionItem,
     Completed,
     CustomToolCallItem,
     Failed,
@@ -39,12 +43,14 @@ from ._events import (
     ToolItem,
     WireEvent,
 )
-from ._items import Error
+from ._items import Compaction, Error
 from ._signals import EVENTS_READ, EventsRead
 from ._sse import Frame
 from ._stage import batch_stage
 
-DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone | EventsRead
+DecodedEvent: TypeAlias = (
+    WireEvent | ToolItem | MessageDone | ReasoningDone | Compaction | EventsRead
+)
 """What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away), and once,
 before the first of them, ``EVENTS_READ``."""
 
@@ -153,28 +159,55 @@ def _known(data: bytes) -> bool | None:
 
 def _tool_item(
     event: OutputItemAdded | OutputItemDone | KnownItemAdded | KnownItemDone,
-    item: FunctionCallItem | CustomToolCallItem,
+    item: FunctionCallItem | CustomToolCallItem | BuiltinItem,
 ) -> ToolItem:
     if event.output_index is None:
         raise _Broken("a tool call item needs an output_index")
-    if item.name is None:
-        raise _Broken("a tool call item needs a name")
     call_id = item.call_id
     item_id = item.id if item.id is not None else call_id
     if item_id is None:
         raise _Broken("a tool call item needs an id or a call_id")
+    done = isinstance(event, OutputItemDone | KnownItemDone)
+    caller = item.caller
+    parent_id = caller.caller_id if caller is not None else None
+    item_type: str = item.__struct_config__.tag  # type: ignore[assignment]
+    if not isinstance(item, FunctionCallItem | CustomToolCallItem):
+        built = build(item, done)
+        return ToolItem(
+            done=done,
+            output_index=event.output_index,
+            id=item_id,
+            call_id=call_id,
+            name=built.name,
+            kind="builtin",
+            input=built.arguments,
+            item_type=item_type,
+            provider_executed=built.provider_executed,
+            namespace=built.namespace,
+            parent_id=parent_id,
+            prefix=built.prefix,
+            escape=built.escape,
+            result=built.result,
+            is_error=built.is_error,
+            approval=built.approval,
+        )
+    if item.name is None:
+        raise _Broken("a tool call item needs a name")
     if isinstance(item, FunctionCallItem):
         kind, text = "function", item.arguments
     else:
         kind, text = "custom", item.input
     return ToolItem(
-        done=isinstance(event, OutputItemDone | KnownItemDone),
+        done=done,
         output_index=event.output_index,
         id=item_id,
         call_id=call_id,
         name=item.name,
         kind=kind,  # type: ignore[arg-type]
         input=text,
+        item_type=item_type,
+        namespace=item.namespace,
+        parent_id=parent_id,
     )
 
 
@@ -214,10 +247,14 @@ def _from_item(
     data: bytes,
 ) -> DecodedEvent | None:
     """What an output item of a type we read is normalized to; ``None`` if nobody reads it."""
-    if isinstance(item, FunctionCallItem | CustomToolCallItem):
+    if isinstance(item, CallItem):
         return _tool_item(event, item)
     if isinstance(event, OutputItemAdded | KnownItemAdded):
         return None
+    if isinstance(item, CompactionItem):
+        if item.id is None or item.encrypted_content is None:
+            return None
+        return Compaction(id=item.id, content=item.encrypted_content)
     if isinstance(item, MessageItem):
         parts = item.content or ()
         texts = [p.text for p in parts if _is_string(p.text) and p.type == "output_text"]

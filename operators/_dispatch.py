@@ -13,6 +13,8 @@ from reactivex import Observable
 from ._decode import DecodedEvent, read_texts
 from ._errors import code_text, server_error
 from ._events import (
+    ApplyPatchDiffDelta,
+    CodeInterpreterCodeDelta,
     Completed,
     Created,
     CustomInputDelta,
@@ -25,7 +27,9 @@ from ._events import (
     Incomplete,
     InProgress,
     LifecycleResponse,
+    McpArgsDelta,
     MessageDone,
+    PartialImage,
     Queued,
     ReasoningDone,
     ReasoningSummaryDelta,
@@ -36,6 +40,7 @@ from ._events import (
     WireUsage,
 )
 from ._items import (
+    Compaction,
     EncryptedReasoning,
     Error,
     Item,
@@ -51,7 +56,16 @@ from ._signals import CloseCall, EventsRead, OpenCall, Terminal
 from ._stage import batch_stage
 
 ToolEvent: TypeAlias = (
-    FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
+    FunctionArgsDelta
+    | CustomInputDelta
+    | FunctionArgsDone
+    | CustomInputDone
+    | ToolItem
+    # built-in calls (SPEC §3.1)
+    | CodeInterpreterCodeDelta
+    | McpArgsDelta
+    | ApplyPatchDiffDelta
+    | PartialImage
 )
 Dispatched: TypeAlias = Item | ToolEvent | Terminal | EventsRead | CloseCall | OpenCall
 """What ``dispatch`` emits: items, tool events for ``collect_tools``, and the signals
@@ -69,6 +83,8 @@ _PASSED_ON = frozenset(
         Error,
         EventsRead,
     }
+    # built-in calls, and compaction items (SPEC §3.1)
+    | {CodeInterpreterCodeDelta, McpArgsDelta, ApplyPatchDiffDelta, PartialImage, Compaction}
 )
 
 

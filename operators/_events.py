@@ -107,6 +107,33 @@ class CustomInputDone(Event, tag="response.custom_tool_call_input.done"):
     input: str
 
 
+# Built-in tool events (SPEC §3.1, "Built-in calls"): their deltas stream the
+# one string or value of the call's arguments that the model writes.
+
+
+class CodeInterpreterCodeDelta(Event, tag="response.code_interpreter_call_code.delta"):
+    output_index: int
+    delta: str
+
+
+class McpArgsDelta(Event, tag="response.mcp_call_arguments.delta"):
+    output_index: int
+    delta: str
+
+
+class ApplyPatchDiffDelta(Event, tag="response.apply_patch_call_operation_diff.delta"):
+    output_index: int
+    delta: str
+
+
+class PartialImage(Event, tag="response.image_generation_call.partial_image"):
+    """An image preview; both fields go into the preliminary result as their JSON text."""
+
+    output_index: int
+    partial_image_b64: msgspec.Raw = msgspec.Raw(b"null")
+    partial_image_index: msgspec.Raw = msgspec.Raw(b"null")
+
+
 class OutputItemAdded(Event, tag="response.output_item.added"):
     item: msgspec.Raw
     output_index: int | None = None
@@ -165,6 +192,10 @@ WireEvent: TypeAlias = (
     | Incomplete
     | Failed
     | ErrorEvent
+    | CodeInterpreterCodeDelta
+    | McpArgsDelta
+    | ApplyPatchDiffDelta
+    | PartialImage
 )
 
 _WIRE_TYPES: tuple[type[Event], ...] = WireEvent.__args__
@@ -185,6 +216,9 @@ DELTA_TYPES = frozenset(
         ReasoningTextDelta,
         FunctionArgsDelta,
         CustomInputDelta,
+        CodeInterpreterCodeDelta,
+        McpArgsDelta,
+        ApplyPatchDiffDelta,
     )
 )
 EVENT_DECODER: msgspec.json.Decoder[WireEvent] = msgspec.json.Decoder(WireEvent)
@@ -219,18 +253,30 @@ class WireItem(msgspec.Struct, tag_field="type", gc=False):
     """Base of the output items we read."""
 
 
-class FunctionCallItem(WireItem, tag="function_call"):
+class Caller(msgspec.Struct, gc=False):
+    """Who issued a call: a program's id when a program did."""
+
+    caller_id: str | None = None
+
+
+class CallItem(WireItem):
+    """What every tool call item has: its ids and its caller."""
+
     id: str | None = None
     call_id: str | None = None
+    caller: Caller | None = None
+
+
+class FunctionCallItem(CallItem, tag="function_call"):
     name: str | None = None
     arguments: str | None = None
+    namespace: str | None = None
 
 
-class CustomToolCallItem(WireItem, tag="custom_tool_call"):
-    id: str | None = None
-    call_id: str | None = None
+class CustomToolCallItem(CallItem, tag="custom_tool_call"):
     name: str | None = None
     input: str | None = None
+    namespace: str | None = None
 
 
 class MessageItem(WireItem, tag="message"):
@@ -243,7 +289,112 @@ class ReasoningItem(WireItem, tag="reasoning"):
     encrypted_content: str | None = None
 
 
-AnyItem: TypeAlias = FunctionCallItem | CustomToolCallItem | MessageItem | ReasoningItem
+# ---- built-in call items (SPEC §3.1, "Built-in calls") ----------------------
+# Fields that go into a call's arguments or result byte for byte stay raw JSON;
+# only the strings that are escaped into them, and what decides something, are
+# decoded.
+
+
+class WebSearchCallItem(CallItem, tag="web_search_call"):
+    status: msgspec.Raw = NO_TEXT
+    action: msgspec.Raw = NO_TEXT
+
+
+class FileSearchCallItem(CallItem, tag="file_search_call"):
+    status: msgspec.Raw = NO_TEXT
+    queries: msgspec.Raw = NO_TEXT
+    results: msgspec.Raw = NO_TEXT
+
+
+class CodeInterpreterCallItem(CallItem, tag="code_interpreter_call"):
+    status: msgspec.Raw = NO_TEXT
+    container_id: msgspec.Raw = NO_TEXT
+    code: str | None = None
+    outputs: msgspec.Raw = NO_TEXT
+
+
+class ImageGenerationCallItem(CallItem, tag="image_generation_call"):
+    status: msgspec.Raw = NO_TEXT
+    result: msgspec.Raw = NO_TEXT
+
+
+class McpCallItem(CallItem, tag="mcp_call"):
+    server_label: msgspec.Raw = NO_TEXT
+    name: msgspec.Raw = NO_TEXT
+    arguments: str | None = None
+    output: msgspec.Raw = NO_TEXT
+    error: msgspec.Raw = NO_TEXT
+
+
+class McpListToolsItem(CallItem, tag="mcp_list_tools"):
+    server_label: msgspec.Raw = NO_TEXT
+    tools: msgspec.Raw = NO_TEXT
+    error: msgspec.Raw = NO_TEXT
+
+
+class McpApprovalRequestItem(CallItem, tag="mcp_approval_request"):
+    server_label: msgspec.Raw = NO_TEXT
+    name: msgspec.Raw = NO_TEXT
+    arguments: str | None = None
+
+
+class LocalShellCallItem(CallItem, tag="local_shell_call"):
+    action: msgspec.Raw = NO_TEXT
+
+
+class ShellEnvironment(msgspec.Struct, gc=False):
+    type: str | None = None
+
+
+class ShellCallItem(CallItem, tag="shell_call"):
+    action: msgspec.Raw = NO_TEXT
+    environment: ShellEnvironment | None = None
+
+
+class PatchOperation(msgspec.Struct, gc=False):
+    type: msgspec.Raw = NO_TEXT
+    path: msgspec.Raw = NO_TEXT
+    diff: str | None = None
+
+
+class ApplyPatchCallItem(CallItem, tag="apply_patch_call"):
+    operation: PatchOperation | None = None
+
+
+class ComputerCallItem(CallItem, tag="computer_call"):
+    action: msgspec.Raw = NO_TEXT
+    actions: msgspec.Raw = NO_TEXT
+    pending_safety_checks: msgspec.Raw = NO_TEXT
+
+
+BuiltinItem: TypeAlias = (
+    WebSearchCallItem
+    | FileSearchCallItem
+    | CodeInterpreterCallItem
+    | ImageGenerationCallItem
+    | McpCallItem
+    | McpListToolsItem
+    | McpApprovalRequestItem
+    | LocalShellCallItem
+    | ShellCallItem
+    | ApplyPatchCallItem
+    | ComputerCallItem
+)
+
+
+class CompactionItem(WireItem, tag="compaction"):
+    id: str | None = None
+    encrypted_content: str | None = None
+
+
+AnyItem: TypeAlias = (
+    FunctionCallItem
+    | CustomToolCallItem
+    | MessageItem
+    | ReasoningItem
+    | BuiltinItem
+    | CompactionItem
+)
 
 
 class KnownItemAdded(Event, tag="response.output_item.added"):
@@ -261,13 +412,25 @@ class KnownItemDone(Event, tag="response.output_item.done"):
 
 
 ITEM_DECODER: msgspec.json.Decoder[AnyItem] = msgspec.json.Decoder(AnyItem)
-KNOWN_ITEM_TYPES = frozenset({"function_call", "custom_tool_call", "message", "reasoning"})
+KNOWN_ITEM_TYPES = frozenset({"function_call", "custom_tool_call", "message", "reasoning"}) | {
+    cls.__struct_config__.tag for cls in (*BuiltinItem.__args__, CompactionItem)
+}
 
 # ---- normalized events (what decode emits for output items) ---------------
 
 
 class ToolItem(msgspec.Struct, gc=False):
-    """A tool call item seen in ``output_item.added`` (``done=False``) or ``.done``."""
+    """A tool call item seen in ``output_item.added`` (``done=False``) or ``.done``.
+
+    ``item_type`` is the wire item's type: a delta or a done item of another
+    type than the call's gives no built-in arguments, result or approval.
+    ``input`` is the whole input text (built-in calls: the arguments JSON,
+    built at ``done`` only); ``prefix`` is, for a built-in call whose
+    arguments are streamed, the text that comes before the deltas (which are
+    escaped into a JSON string when ``escape``). ``result`` and ``is_error``
+    are a server-run call's result at ``done``; ``approval`` says the item
+    asks for one.
+    """
 
     done: bool
     output_index: int
@@ -276,9 +439,15 @@ class ToolItem(msgspec.Struct, gc=False):
     name: str
     kind: Literal["function", "custom", "builtin"]
     input: str | None
+    item_type: str = ""
     provider_executed: bool = False
     namespace: str | None = None
     parent_id: str | None = None
+    prefix: str | None = None
+    escape: bool = False
+    result: str | None = None
+    is_error: bool = False
+    approval: bool = False
     fallback: str | None = None
 
 
@@ -322,7 +491,16 @@ __all__ = [
     "NO_TEXT",
     "TYPED_DECODER",
     "AnyItem",
+    "ApplyPatchCallItem",
+    "ApplyPatchDiffDelta",
+    "BuiltinItem",
+    "CallItem",
+    "Caller",
+    "CodeInterpreterCallItem",
+    "CodeInterpreterCodeDelta",
+    "CompactionItem",
     "Completed",
+    "ComputerCallItem",
     "Created",
     "CustomInputDelta",
     "CustomInputDone",
@@ -330,25 +508,37 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "Failed",
+    "FileSearchCallItem",
     "FunctionArgsDelta",
     "FunctionArgsDone",
     "FunctionCallItem",
     "HeldTexts",
+    "ImageGenerationCallItem",
     "InProgress",
     "Incomplete",
     "KnownItemAdded",
     "KnownItemDone",
+    "LocalShellCallItem",
+    "McpApprovalRequestItem",
+    "McpArgsDelta",
+    "McpCallItem",
+    "McpListToolsItem",
     "MessageDone",
     "MessageItem",
     "OutputItemAdded",
     "OutputItemDone",
+    "PartialImage",
+    "PatchOperation",
     "Queued",
     "ReasoningDone",
     "ReasoningItem",
     "ReasoningSummaryDelta",
     "ReasoningTextDelta",
     "RefusalDelta",
+    "ShellCallItem",
+    "ShellEnvironment",
     "TextDelta",
     "ToolItem",
+    "WebSearchCallItem",
     "WireEvent",
 ]

@@ -93,6 +93,7 @@ def finalize_(
                 for call in opened:  # in the order they started
                     if call.held is not None:
                         tail.append(ToolRequestComplete(tool_call=call.held))
+                        tail.extend(call.held_after)  # its result, held with it
                         call.held = None
                     elif not call.done:
                         tail.extend(call.close(partial=True))

@@ -34,15 +34,19 @@ class OpenCall:
         "call_id",
         "capped",
         "done",
+        "escape",
         "fallback",
         "held",
+        "held_after",
         "id",
+        "item_type",
         "kind",
         "loose",
         "name",
         "namespace",
         "parent_id",
         "parts",
+        "prefix",
         "provider_executed",
         "size",
         "unnamed",
@@ -55,18 +59,26 @@ class OpenCall:
         name: str,
         kind: ToolKind,
         *,
+        item_type: str = "",
         provider_executed: bool = False,
         namespace: str | None = None,
         parent_id: str | None = None,
+        prefix: str | None = None,
+        escape: bool = False,
         fallback: str | None = None,
     ) -> None:
         self.id = id
         self.call_id = call_id
         self.name = name
         self.kind: ToolKind = kind
+        self.item_type = item_type  # the wire item's type, to match deltas and done items
         self.provider_executed = provider_executed
         self.namespace = namespace
         self.parent_id = parent_id
+        # Built-in calls whose arguments are streamed: the text before the first
+        # delta (sent with it, then ``None``), and whether deltas are escaped.
+        self.prefix = prefix
+        self.escape = escape
         # The input a call gets when none streamed (Chat Completions: "{}").
         self.fallback = fallback
         # A call that never got a name: completing it gives this error, nothing else.
@@ -78,6 +90,8 @@ class OpenCall:
         self.done = False
         # Complete, but not yet told: an earlier call with the same id is open.
         self.held: ToolCall | None = None
+        # What follows the completion, held with it (a server-run call's result).
+        self.held_after: list[Item] = []
 
     def complete(self, partial: bool = False) -> ToolCall:
         """Mark the call done and return it whole (its pieces are let go)."""

@@ -134,7 +134,7 @@ def check_items(items: Sequence[Item]) -> list[JSONObject]:
 
 
 def check_invariants(items: Sequence[JSONObject]) -> None:
-    """SPEC §2 invariants 1, 2, 3, 4, 7 and the §1/§4 field rules, on items in JSON form."""
+    """SPEC §2 invariants 1, 2, 3, 4, 7, 9 and the §1/§4 field rules, on items in JSON form."""
     assert items, "no items at all"
     types = [item["type"] for item in items]
     # 1. exactly one start, first
@@ -148,6 +148,7 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
     assert types.count("metadata") <= 1, "more than one metadata"
     # 3. and 4. tool calls: opened by start, matched in order by one complete
     open_calls: dict[str, list[dict[str, Any]]] = {}
+    started: dict[str, list[dict[str, Any]]] = {}  # 9. every call by id, in start order
     for item in items:
         assert not _has_lone_surrogate(item), f"lone surrogate in {item!r}"  # 7.
         kind = item["type"]
@@ -157,6 +158,9 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
         elif kind == "tool_request_start":
             open_calls.setdefault(item["id"], []).append(
                 {"name": item["name"], "chunks": [], "ambiguous": False}
+            )
+            started.setdefault(item["id"], []).append(
+                {"provider_executed": item["provider_executed"], "complete": False, "final": False}
             )
         elif kind == "tool_request_arg":
             assert item["chunk"], "empty tool_request_arg chunk"
@@ -172,13 +176,20 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
             assert calls, f"tool_request_complete with no tool_request_start: {item!r}"
             call = calls.pop(0)
             assert tool_call["name"] == call["name"]
-            assert tool_call["kind"] in ("function", "custom")
+            assert tool_call["kind"] in ("function", "custom", "builtin")
+            state = next(c for c in started[tool_call["id"]] if not c["complete"])
+            state["complete"] = True
+            assert tool_call["provider_executed"] == state["provider_executed"]
             assert isinstance(tool_call["partial"], bool)
             assert tool_call["call_id"] is None or isinstance(tool_call["call_id"], str)
             if not call["ambiguous"]:
                 assert "".join(call["chunks"]) == tool_call["arguments"], (
                     f"arg chunks {call['chunks']!r} do not add up to {tool_call['arguments']!r}"
                 )
+        elif kind in ("tool_result", "approval_request"):
+            _check_result(
+                item, started.get(item["id"] if kind == "tool_result" else item["tool_id"])
+            )
         elif kind == "error":
             assert item["kind"] in ERROR_KINDS, f"undocumented error kind {item['kind']!r}"
             assert isinstance(item["message"], str)
@@ -194,7 +205,21 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
             pending = {key: len(value) for key, value in open_calls.items() if value}
             assert not pending, f"calls never completed before done: {pending!r}"
         else:
-            assert kind in ("start", "metadata", "encrypted_reasoning", "usage"), kind
+            assert kind in ("start", "metadata", "encrypted_reasoning", "compaction", "usage"), kind
+
+
+def _check_result(item: JSONObject, calls: list[dict[str, Any]] | None) -> None:
+    """Invariant 9: a result or approval request only where its call allows it."""
+    if calls is None:
+        return  # names no call started in this stream (a paused turn's continuation)
+    if item["type"] == "tool_result" and item["preliminary"]:
+        allowed = [c for c in calls if c["provider_executed"] and not c["final"]]
+        assert allowed, f"preliminary result with no open server-run call: {item!r}"
+        return
+    allowed = [c for c in calls if c["provider_executed"] and c["complete"] and not c["final"]]
+    assert allowed, f"{item['type']} before its call completed, or after its result: {item!r}"
+    if item["type"] == "tool_result":
+        allowed[0]["final"] = True
 
 
 # ---- the command line ------------------------------------------------------

@@ -154,7 +154,7 @@ def item_done(draw: st.DrawFn) -> JSONObject:
         if draw(st.booleans()):
             item["encrypted_content"] = draw(st.sampled_from(["gAAAA", "b64+/=="]))
     else:
-        item = {"type": "apply_patch_call", "id": "apc_1"}
+        item = {"type": "tool_search_call", "id": "ts_1"}  # a type that gives nothing
     event: JSONObject = {"type": "response.output_item.done", "item": item}
     if which == "tool" or draw(st.booleans()):
         event["output_index"] = draw(indexes)

@@ -39,7 +39,7 @@ def _fixtures() -> list[str]:
         *(f"vercel_ai/{p.name}" for p in sorted((FIXTURES / "vercel_ai").glob("*.chunks.txt"))),
         *(f"codex/{p.name}" for p in sorted((FIXTURES / "codex").glob("*.sse"))),
     ]
-    assert len(names) == 25, names  # 11 + 11 + 3: every recorded stream is here
+    assert len(names) == 34, names  # 11 + 20 + 3: every recorded stream is here
     return names
 
 
@@ -256,7 +256,7 @@ def test_replay_gives_what_the_recording_holds(name: str) -> None:
     assert chunks_of(items, "reasoning") == exp.reasoning
     assert chunks_of(items, "refusal") == []
     assert of_type(items, "encrypted_reasoning") == exp.encrypted
-    assert tool_calls(items) == exp.calls
+    assert [c for c in tool_calls(items) if c["kind"] != "builtin"] == exp.calls
     assert of_type(items, "usage") == exp.usage
     assert [e["kind"] for e in errors(items)] == ["server_error"] * exp.server_errors
     assert items[-1] == {
@@ -269,7 +269,9 @@ def test_replay_gives_what_the_recording_holds(name: str) -> None:
 @pytest.mark.parametrize("name", WELL_FORMED)
 def test_function_call_arguments_are_json_equal_to_the_recorded_done(name: str) -> None:
     events = first_response(read_events(name))
-    recorded = [e["arguments"] for e in events if e["type"].endswith("arguments.done")]
+    recorded = [
+        e["arguments"] for e in events if e["type"] == "response.function_call_arguments.done"
+    ]
     calls = [c for c in tool_calls(_items(name)) if c["kind"] == "function"]
     assert [c["arguments"] for c in calls] == recorded
     for call in calls:
@@ -655,11 +657,17 @@ def test_custom_tool_input_is_free_text_completed_by_output_item_done() -> None:
     ]
 
 
-def test_apply_patch_items_are_not_tool_calls() -> None:
+def test_apply_patch_item_is_a_builtin_call_the_caller_runs() -> None:
     items = _items("vercel_ai/openai-apply-patch-tool.1.chunks.txt")
-    assert of_type(items, "tool_request_start", "tool_request_arg", "tool_request_complete") == []
+    [call] = tool_calls(items)
+    assert (call["name"], call["kind"], call["provider_executed"]) == (
+        "apply_patch",
+        "builtin",
+        False,
+    )
+    assert json.loads(call["arguments"])["operation"]["path"] == "shopping-checklist.md"
+    assert of_type(items, "tool_result") == []
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
 
 
 def test_encrypted_reasoning_usage_and_call_of_the_streaming_usage_recording() -> None:

@@ -80,6 +80,7 @@ def test_done_that_does_not_extend_the_streamed_input_leaves_it_standing() -> No
     pieces = [item.chunk for item in items if isinstance(item, ToolRequestArg)]
     assert pieces == ['{"a":2}']
     assert tool_calls(items)[0].arguments == '{"a":2}'
+    assert tool_calls(items)[0].partial is True
 
 
 def test_output_item_done_completes_a_pending_call() -> None:
