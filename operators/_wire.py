@@ -78,12 +78,16 @@ def detect_wire(data: bytes) -> Wire | None:
     return "responses"
 
 
+#: The first bytes a ``[DONE]`` frame's data can start with (whitespace around it counts).
+_MAYBE_DONE = frozenset({b"[", b" ", b"\t", b"\r", b"\n"})
+
+
 def _skip_done(decode: Callable[[list[Frame]], list[Any]]) -> Callable[[list[Frame]], list[Any]]:
     """A decoder of a wire that has no ``[DONE]``: such frames are ignored."""
 
     def decode_without_done(frames: list[Frame]) -> list[Any]:
         for frame in frames:
-            if frame[1][:1] == b"[":
+            if frame[1][:1] in _MAYBE_DONE and is_done(frame[1]):
                 frames = [f for f in frames if not is_done(f[1])]
                 break
         return decode(frames)
