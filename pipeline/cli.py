@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import _http_cli  # the HTTP commands' arguments; their code loads when they run
 
     _http_cli.add_commands(commands)
+    from . import _web_cli
+
+    _web_cli.add_command(commands)
     return parser
 
 
