@@ -169,6 +169,8 @@ def _ending(message: str, kind: str) -> list[Entry]:
 class BrokerSink(abc.ObserverBase[Item]):
     """Appends one stream's items to a broker, in batches, from a task of the running loop.
 
+    Make it on the running loop that will deliver the items.
+
     While one batch is written the next items gather, so a fast producer
     makes few large appends and a slow one appends each item at once. The
     log always ends with ``done``: if the source completes or fails without
@@ -186,7 +188,7 @@ class BrokerSink(abc.ObserverBase[Item]):
         self._next = 1
         self._ended = False
         self._wake = asyncio.Event()
-        self._written = asyncio.Event()
+        self._first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -226,6 +228,18 @@ class BrokerSink(abc.ObserverBase[Item]):
         return True
 
     async def _write(self) -> None:
+        try:
+            await self._write_all()
+        except asyncio.CancelledError:
+            self._first.cancel()
+            raise
+        except Exception as exc:
+            if not self._first.done():
+                self._first.set_exception(exc)
+                self._first.exception()  # retrieved: ``flushed`` raises it too
+            raise
+
+    async def _write_all(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -234,22 +248,14 @@ class BrokerSink(abc.ObserverBase[Item]):
                 del self._pending[: self._max_batch]
                 await self._broker.append(self._stream_id, self._next, batch)
                 self._next += len(batch)
-                self._written.set()
+                if not self._first.done():
+                    self._first.set_result(None)
             if self._ended:
                 return
 
     async def started(self) -> None:
         """Wait until the first item (``start``) is in the log; raise what the broker raised."""
-        task = self._task
-        if task is None:
-            return  # nothing was taken in yet
-        waiter = asyncio.ensure_future(self._written.wait())
-        try:
-            await asyncio.wait((waiter, task), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if task.done() and not task.cancelled():
-            task.result()
+        await asyncio.shield(self._first)
 
     async def flushed(self) -> None:
         """Wait until every item taken in, ``done`` included, is in the log."""
