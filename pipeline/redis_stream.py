@@ -159,6 +159,9 @@ class RedisBroker:
         key = self.key(stream_id)
         cursor = f"0-{max(after, 0)}"
         block = max(1, round(idle * 1000))
+        last = await self.last(stream_id)
+        if last is not None and last[1] == "done" and last[0] <= after:
+            return  # read to the end already
         while True:
             found: Any = await self._client.xread({key: cursor}, count=READ_COUNT, block=block)
             if not found:

@@ -47,9 +47,7 @@ async def test_a_stream_gives_one_event_per_item_numbered_from_1_and_ends_after_
     assert created["events"] == f"/streams/{created['id']}/events"
     assert [event.id for event in events] == list(range(1, len(events) + 1))
     assert [event.type for event in events] == [event.data["type"] for event in events]
-    assert without_message_id([event.data for event in events]) == without_message_id(
-        demo_items()
-    )
+    assert without_message_id([event.data for event in events]) == without_message_id(demo_items())
 
 
 @pytest.mark.asyncio
@@ -108,7 +106,8 @@ async def test_many_watchers_get_identical_items_from_one_upstream_request() -> 
 
     assert upstream.stats.requests == 1
     assert all(run == runs[0] for run in runs)
-    assert runs[0][0].type == "start" and runs[0][-1].type == "done"
+    assert runs[0][0].type == "start"
+    assert runs[0][-1].type == "done"
 
 
 @pytest.mark.asyncio
@@ -136,12 +135,12 @@ async def test_an_idle_stream_sends_heartbeat_comments() -> None:
 
 @pytest.mark.asyncio
 async def test_unknown_streams_are_404() -> None:
-    async with served(make_app(fixed_upstream(every_item_type()))) as base:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{base}/streams/nope/events") as events:
-                assert events.status == 404
-            async with session.post(f"{base}/streams/nope/cancel") as cancel:
-                assert cancel.status == 404
+    app = make_app(fixed_upstream(every_item_type()))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/streams/nope/events") as events:
+            assert events.status == 404
+        async with session.post(f"{base}/streams/nope/cancel") as cancel:
+            assert cancel.status == 404
 
 
 @pytest.mark.asyncio
@@ -173,37 +172,37 @@ async def test_cancel_stops_the_upstream_request_and_watchers_get_cancelled_then
     [b"not json", b"[1]", b"{}", b'{"input": ""}', b'{"input": "hi", "model": 5}'],
 )
 async def test_a_bad_request_body_is_400(body: bytes) -> None:
-    async with served(make_app(fixed_upstream(every_item_type()))) as base:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{base}/streams", data=body) as response:
-                assert response.status == 400
-                assert "error" in await response.json()
+    app = make_app(fixed_upstream(every_item_type()))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        response = await session.post(f"{base}/streams", data=body)
+        assert response.status == 400
+        assert "error" in await response.json()
 
 
 @pytest.mark.asyncio
 async def test_a_last_event_id_that_is_not_a_position_is_400() -> None:
-    async with served(make_app(fixed_upstream(every_item_type()))) as base:
-        async with aiohttp.ClientSession() as session:
-            created = await create(session, base)
-            url = f"{base}{created['events']}"
-            async with session.get(url, headers={"Last-Event-ID": "abc"}) as response:
-                assert response.status == 400
+    app = make_app(fixed_upstream(every_item_type()))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        created = await create(session, base)
+        url = f"{base}{created['events']}"
+        async with session.get(url, headers={"Last-Event-ID": "abc"}) as response:
+            assert response.status == 400
 
 
 @pytest.mark.asyncio
 async def test_the_page_and_its_script_are_served_for_new_and_watched_streams() -> None:
-    async with served(make_app(fixed_upstream(every_item_type()))) as base:
-        async with aiohttp.ClientSession() as session:
-            for path in ("/", "/streams/any-id"):
-                async with session.get(base + path) as page:
-                    assert page.status == 200
-                    assert page.content_type == "text/html"
-                    assert "/page/page.js" in await page.text()
-            async with session.get(f"{base}/page/page.js") as script:
-                assert script.status == 200
-                assert "Last-Event-ID" in await script.text()
-            async with session.get(f"{base}/page/other.js") as missing:
-                assert missing.status == 404
+    app = make_app(fixed_upstream(every_item_type()))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        for path in ("/", "/streams/any-id"):
+            async with session.get(base + path) as page:
+                assert page.status == 200
+                assert page.content_type == "text/html"
+                assert "/page/page.js" in await page.text()
+        async with session.get(f"{base}/page/page.js") as script:
+            assert script.status == 200
+            assert "Last-Event-ID" in await script.text()
+        async with session.get(f"{base}/page/other.js") as missing:
+            assert missing.status == 404
 
 
 @pytest.mark.asyncio
@@ -230,9 +229,8 @@ async def test_stopping_the_server_ends_running_streams_with_cancelled_and_done(
     async with ReplayServer([DEMO], events_per_second=20) as upstream:
         app = make_app(http_upstream(upstream.base_url, model="gpt-5", api_key=""), broker)
         async with served(app) as base, aiohttp.ClientSession() as session:
-            created = await create(session, base)
+            await create(session, base)
         assert await upstream.stats.wait_for_disconnect(timeout=WAIT)
-
 
 
 @pytest.mark.asyncio
@@ -256,7 +254,8 @@ async def test_a_cancelled_sink_ends_the_log_with_cancelled_and_done_and_drops_t
 async def test_a_source_that_completes_without_done_still_ends_the_log_with_done() -> None:
     broker = MemoryBroker()
     sink = BrokerSink(broker, "s")
-    reactivex.of(Start(message_id="m"), Text(chunk="cut")).subscribe(sink)
+    items: list[Item] = [Start(message_id="m"), Text(chunk="cut")]
+    reactivex.from_iterable(items).subscribe(sink)
     await sink.flushed()
     entries = [entry async for batch in broker.follow("s", 0, 1.0) for entry in batch]
 
@@ -268,9 +267,7 @@ async def test_a_source_that_completes_without_done_still_ends_the_log_with_done
 
 
 @pytest.mark.asyncio
-async def test_web_command_with_no_options_serves_the_bundled_answer_and_stops_on_sigterm() -> (
-    None
-):
+async def test_web_command_with_no_options_serves_the_bundled_answer_and_stops_on_sigterm() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "rxresponses", "web", "--port", "0", "--rate", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(),
