@@ -163,6 +163,8 @@
   }
 
   function receive(type, event) {
+    // EventSource fires its own "error" events (connection lost) too: those carry no item.
+    if (!(event instanceof MessageEvent) || typeof event.data !== "string") return;
     const position = Number(event.lastEventId);
     state.positions.push(position);
     if (position <= state.last) return;  // already shown
