@@ -53,9 +53,9 @@ _APPEND = """
 local first = tonumber(ARGV[1])
 local n = (#ARGV - 3) / 2
 for i = 0, n - 1 do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '0-' .. (first + i),
-             't', ARGV[4 + 2 * i], 'j', ARGV[5 + 2 * i])
+  redis.call('XADD', KEYS[1], '0-' .. (first + i), 't', ARGV[4 + 2 * i], 'j', ARGV[5 + 2 * i])
 end
+redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return n
 """

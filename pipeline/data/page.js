@@ -137,7 +137,7 @@
         t.cache_read_tokens != null ? `cached ${t.cache_read_tokens}` : null,
       ].filter(Boolean).join(", ");
       const usage = el("span", "usage", `tokens: ${t.input_tokens} in · ${t.output_tokens} out` + (extra ? ` (${extra})` : ""));
-      end.append(usage, " ");
+      end.append(usage);
     },
     error(item) {
       const box = el("div", "error");
@@ -148,6 +148,7 @@
       answer.append(box);
     },
     done(item) {
+      if (end.childNodes.length) end.append(" · ");
       end.append(el("span", "stop-reason", `stop reason: ${item.stop_reason || "none"}`));
       end.dataset.done = "true";
       finish("done");
