@@ -135,7 +135,8 @@ class MemoryBroker:
             if log.done or self._logs.get(stream_id) is not log:
                 return  # read to the end, or the broker dropped the stream
             try:
-                await asyncio.wait_for(log.grown.wait(), idle)
+                async with asyncio.timeout(idle):  # no task per wait, unlike wait_for
+                    await log.grown.wait()
             except TimeoutError:
                 yield []
 
