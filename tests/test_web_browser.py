@@ -108,7 +108,7 @@ async def test_the_page_shows_the_streamed_answer_a_tool_call_and_the_end(
 async def test_the_page_resumes_after_the_server_drops_the_connection(
     browser: BrowserContext,
 ) -> None:
-    async with ReplayServer([DEMO], events_per_second=40) as upstream:
+    async with ReplayServer([DEMO], events_per_second=25) as upstream:
         app = make_app(http_upstream(upstream.base_url, model="gpt-5", api_key=""))
         async with served(app) as base:
             page = await browser.new_page()
