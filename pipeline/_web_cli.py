@@ -65,8 +65,9 @@ def _web(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             await runner.setup()
             site = aioweb.TCPSite(runner, args.host, args.port)
             await site.start()
-        except OSError as exc:
-            print(f"rxresponses web: {exc.strerror or exc}", file=sys.stderr)
+        except Exception as exc:  # the port is taken, Redis is not there, …
+            detail = (exc.strerror if isinstance(exc, OSError) else None) or exc
+            print(f"rxresponses web: {detail}", file=sys.stderr)
             await runner.cleanup()
             if replay is not None:
                 await replay.close()

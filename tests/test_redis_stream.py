@@ -27,6 +27,7 @@ from tests.web_helpers import (
     demo_items,
     env,
     every_item_type,
+    free_port,
     redis_server,
     served,
     watch,
@@ -256,3 +257,17 @@ async def test_cancel_sent_to_another_process_stops_the_upstream_request_it_hold
     assert [event.type for event in events[-2:]] == ["error", "done"]
     assert events[-2].data["kind"] == "cancelled"
     assert len(events) < len(demo_items())
+
+
+@pytest.mark.asyncio
+async def test_web_command_without_its_redis_exits_1_with_one_line() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rxresponses", "web", "--port", "0",
+        "--redis", f"redis://127.0.0.1:{free_port()}/0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(),
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), WAIT)
+
+    assert process.returncode == 1
+    assert out == b""
+    assert len(err.decode().strip().splitlines()) == 1
