@@ -393,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import _bench_cli  # likewise: the load test's code loads when it runs
 
     _bench_cli.add_command(commands)
+    from . import _web_cli
+
+    _web_cli.add_command(commands)
     return parser
 
 
