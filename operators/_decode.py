@@ -15,19 +15,25 @@ from reactivex import Observable
 
 from ._errors import decode_error
 from ._events import (
+    ANNOTATION_DECODER,
+    ANNOTATIONS_DECODER,
     DECODER_BY_TYPE,
     EVENT_DECODER,
     ITEM_DECODER,
     KNOWN_ITEM_TYPES,
     KNOWN_TYPES,
     TYPED_DECODER,
+    AnnotationAdded,
     AnyItem,
+    CitationAdded,
     Completed,
     CustomToolCallItem,
     Failed,
     FunctionCallItem,
     HeldTexts,
     Incomplete,
+    ItemAdded,
+    ItemHead,
     KnownItemAdded,
     KnownItemDone,
     MessageDone,
@@ -37,14 +43,19 @@ from ._events import (
     ReasoningDone,
     ReasoningItem,
     ToolItem,
+    WireAnnotation,
     WireEvent,
 )
-from ._items import Error
+from ._items import Citation, Error, PartKind
+from ._signals import SequenceNumber
 from ._sse import Frame
 from ._stage import batch_stage
 
-DecodedEvent: TypeAlias = WireEvent | ToolItem | MessageDone | ReasoningDone
-"""What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away)."""
+DecodedEvent: TypeAlias = (
+    WireEvent | ToolItem | ItemAdded | MessageDone | ReasoningDone | CitationAdded | SequenceNumber
+)
+"""What ``decode`` emits (output items and annotations are normalized; ``SequenceNumber``
+when the largest ``sequence_number`` read grew)."""
 
 _PREFIX = b'{"type":"'
 #: Events that need more than passing on: output items, and the terminal ones.
@@ -54,6 +65,7 @@ _SPECIAL = frozenset(
         OutputItemDone,
         KnownItemAdded,
         KnownItemDone,
+        AnnotationAdded,
         Completed,
         Incomplete,
         Failed,
@@ -106,6 +118,9 @@ def _unknown(name: bytes) -> bytes:
     return prefix
 
 
+_ITEM_HEAD = msgspec.json.Decoder(ItemHead)
+#: Below any sequence number a server sends (msgspec reads larger integers than 64 bits as floats).
+_NO_SEQUENCE_NUMBER = -(1 << 64)
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
 _SHOWN = 200
 
@@ -191,6 +206,10 @@ def _normalize(
             return None  # an object with no string type: not an item we read
         if item_type in KNOWN_ITEM_TYPES:
             raise
+        if isinstance(event, OutputItemAdded) and event.output_index is not None:
+            # Any item announced at an output index names the parts there.
+            item_id = _ITEM_HEAD.decode(event.item).id
+            return ItemAdded(event.output_index, item_id if type(item_id) is str else None, None)
         return None
     return _from_item(event, item, name, data)
 
@@ -215,19 +234,83 @@ def _from_item(
     if isinstance(item, FunctionCallItem | CustomToolCallItem):
         return _tool_item(event, item)
     if isinstance(event, OutputItemAdded | KnownItemAdded):
-        return None
+        if event.output_index is None:
+            return None
+        phase = item.phase if isinstance(item, MessageItem) else None
+        return ItemAdded(event.output_index, item.id, phase)
+    texts: list[msgspec.Raw] = []
+    kinds: list[PartKind] = []
     if isinstance(item, MessageItem):
-        parts = item.content or ()
-        texts = [p.text for p in parts if _is_string(p.text) and p.type == "output_text"]
-        return MessageDone(event.output_index, HeldTexts(texts, name, data))
+        annotations: list[msgspec.Raw] = []
+        for part in item.content or ():
+            if part.type == "output_text":
+                text, kind = part.text, "text"
+            elif part.type == "refusal":
+                text, kind = part.refusal, "refusal"
+            else:
+                continue
+            if _is_string(text):
+                texts.append(text)
+                kinds.append(kind)  # type: ignore[arg-type]
+                annotations.append(part.annotations)
+        held = HeldTexts(texts, kinds, name, data)
+        return MessageDone(event.output_index, item.id, item.phase, held, annotations)
     assert isinstance(item, ReasoningItem)
-    texts = [p.text for p in item.summary or () if _is_string(p.text)]
+    for kind, parts in (("reasoning_summary", item.summary), ("reasoning", item.content)):
+        for piece in parts or ():
+            if _is_string(piece.text):
+                texts.append(piece.text)
+                kinds.append(kind)  # type: ignore[arg-type]
     return ReasoningDone(
         output_index=event.output_index,
         id=item.id,
-        summary=HeldTexts(texts, name, data),
+        parts=HeldTexts(texts, kinds, name, data),
         encrypted_content=item.encrypted_content,
     )
+
+
+#: A citation's fields, by annotation type (any other type gives nothing).
+_CITED = frozenset({"url_citation", "file_citation", "container_file_citation", "file_path"})
+
+
+def citation_of(annotation: msgspec.Raw) -> Citation | None:
+    """The citation an annotation gives; ``None`` for ``null`` or a type we do not read.
+
+    Raises what msgspec raises for a broken annotation of a type we read, and
+    ``ValueError`` for one that names neither a URL nor a file.
+    """
+    try:
+        wire = ANNOTATION_DECODER.decode(annotation)
+    except msgspec.ValidationError:
+        if not bytes(annotation).lstrip().startswith(b"{"):
+            raise  # an annotation must be an object
+        try:
+            kind = TYPED_DECODER.decode(annotation).type
+        except msgspec.ValidationError:
+            return None  # an object with no string type: not a citation
+        if kind in _CITED:
+            raise
+        return None  # another type: its fields are nobody's business
+    if wire is None or wire.type not in _CITED:
+        return None
+    return _citation(wire)
+
+
+def _citation(wire: WireAnnotation) -> Citation:
+    if wire.url is None and wire.file_id is None:
+        raise _Broken(f"a {wire.type} annotation needs a url or a file_id")
+    if wire.type == "url_citation":
+        return Citation(url=wire.url, title=wire.title, start=wire.start_index, end=wire.end_index)
+    if wire.type == "container_file_citation":
+        return Citation(
+            file_id=wire.file_id,
+            filename=wire.filename,
+            container_id=wire.container_id,
+            start=wire.start_index,
+            end=wire.end_index,
+        )
+    filename = wire.filename if wire.type == "file_citation" else None
+    return Citation(file_id=wire.file_id, filename=filename, start=wire.index, end=wire.index)
 
 
 _STRING = msgspec.json.Decoder(str)
@@ -241,13 +324,33 @@ def read_texts(held: HeldTexts) -> list[str] | Error:
         return _error(held.name, held.data, f"{type(exc).__name__}: {exc}")
 
 
-class EventDecoder:
-    """Decodes frames into events with no I/O; stops reading after the first terminal event."""
+def read_citations(held: HeldTexts, annotations: list[msgspec.Raw]) -> list[list[Citation]] | Error:
+    """Each held part's citations; the event's ``decode_error`` if one is broken."""
+    try:
+        out: list[list[Citation]] = []
+        for raw in annotations:
+            listed = ANNOTATIONS_DECODER.decode(raw) or ()
+            out.append([c for c in map(citation_of, listed) if c is not None])
+        return out
+    except _Broken as exc:
+        return _error(held.name, held.data, str(exc))
+    except _DECODE_FAILURES as exc:
+        return _error(held.name, held.data, f"{type(exc).__name__}: {exc}")
 
-    __slots__ = ("ended",)
+
+class EventDecoder:
+    """Decodes frames into events with no I/O; stops reading after the first terminal event.
+
+    Keeps the largest integer ``sequence_number`` of the events that decode,
+    and tells it on (``SequenceNumber``) at the end of a batch where it grew,
+    or just before the terminal event.
+    """
+
+    __slots__ = ("ended", "sequence_number")
 
     def __init__(self) -> None:
         self.ended = False
+        self.sequence_number = _NO_SEQUENCE_NUMBER
 
     def decode(self, frames: list[Frame]) -> list[DecodedEvent | Error]:
         out: list[DecodedEvent | Error] = []
@@ -258,6 +361,7 @@ class EventDecoder:
         routes = _ROUTES
         unknown = _UNKNOWN_PREFIXES
         special = _SPECIAL
+        top = self.sequence_number
         for name, data, oversized in frames:
             if oversized:
                 out.append(_error(name, data, "the event is larger than the size cap; skipped"))
@@ -269,6 +373,9 @@ class EventDecoder:
                     event = route[2](data)
                     if route[3]:  # most events: passed on as they are
                         append(event)  # type: ignore[arg-type]
+                        seq = event.sequence_number
+                        if type(seq) is int and seq > top:
+                            top = seq
                         continue
                 elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
                     continue  # named, and its JSON type agrees: a type we do not read
@@ -279,19 +386,31 @@ class EventDecoder:
                         continue  # an unknown type: not decoded further
                     event = (decoder or EVENT_DECODER).decode(data)
                 if type(event) in special:
+                    normalized: DecodedEvent | None
                     if type(event) is KnownItemAdded or type(event) is KnownItemDone:
                         normalized = _from_item(event, event.item, name, data)
-                        if normalized is not None:
-                            append(normalized)
-                        continue
-                    if type(event) is OutputItemAdded or type(event) is OutputItemDone:
+                    elif type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event, name, data)
-                        if normalized is not None:
-                            out.append(normalized)
-                        continue
-                    out.append(event)  # type: ignore[arg-type]
-                    self.ended = True  # a terminal event: nothing after it is read
-                    break
+                    elif type(event) is AnnotationAdded:
+                        normalized = CitationAdded(
+                            event.output_index, citation_of(event.annotation)
+                        )
+                    else:  # a terminal event: nothing after it is read
+                        seq = event.sequence_number
+                        if type(seq) is int and seq > top:
+                            top = seq
+                        if top > self.sequence_number:
+                            self.sequence_number = top
+                            append(SequenceNumber(top))
+                        append(event)  # type: ignore[arg-type]
+                        self.ended = True
+                        return out
+                    if normalized is not None:
+                        append(normalized)
+                    seq = event.sequence_number
+                    if type(seq) is int and seq > top:
+                        top = seq
+                    continue
             except msgspec.ValidationError as exc:
                 known = _known(data)
                 if known is False:
@@ -306,6 +425,12 @@ class EventDecoder:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
             append(event)  # type: ignore[arg-type]
+            seq = event.sequence_number
+            if type(seq) is int and seq > top:
+                top = seq
+        if top > self.sequence_number:
+            self.sequence_number = top
+            append(SequenceNumber(top))
         return out
 
 
@@ -313,4 +438,4 @@ def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEven
     return batch_stage(lambda: EventDecoder().decode)
 
 
-__all__ = ["DecodedEvent", "EventDecoder", "decode_", "read_texts"]
+__all__ = ["DecodedEvent", "EventDecoder", "citation_of", "decode_", "read_citations", "read_texts"]

@@ -1,8 +1,13 @@
-"""Events → items: text, refusal, reasoning, metadata, usage, stop reason and server errors.
+"""Events → items: parts and their chunks, citations, metadata, usage, stop reason, errors.
 
 Tool-call events pass through untouched for ``collect_tools``; a terminal
 event becomes its items followed by a ``Terminal`` signal, and nothing after
 it in the batch is read.
+
+A part is one ``(output_index, content_index)`` of a message, one
+``(output_index, summary_index)`` of a reasoning summary; its ``part_start``
+comes with its first non-empty chunk, and again whenever a chunk of another
+part came in between.
 """
 
 from collections.abc import Callable
@@ -10,9 +15,10 @@ from typing import TypeAlias
 
 from reactivex import Observable
 
-from ._decode import DecodedEvent, read_texts
+from ._decode import DecodedEvent, read_citations, read_texts
 from ._errors import server_error
 from ._events import (
+    CitationAdded,
     Completed,
     Created,
     CustomInputDelta,
@@ -24,6 +30,7 @@ from ._events import (
     FunctionArgsDone,
     Incomplete,
     InProgress,
+    ItemAdded,
     LifecycleResponse,
     MessageDone,
     Queued,
@@ -36,10 +43,13 @@ from ._events import (
     WireUsage,
 )
 from ._items import (
+    Citation,
     EncryptedReasoning,
     Error,
     Item,
     Metadata,
+    PartKind,
+    PartStart,
     Reasoning,
     Refusal,
     StopReason,
@@ -47,19 +57,35 @@ from ._items import (
     TokenUsage,
     Usage,
 )
-from ._signals import Terminal
+from ._signals import SequenceNumber, Terminal
 from ._stage import batch_stage
 
 ToolEvent: TypeAlias = (
     FunctionArgsDelta | CustomInputDelta | FunctionArgsDone | CustomInputDone | ToolItem
 )
-Dispatched: TypeAlias = Item | ToolEvent | Terminal
-"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and ``Terminal``."""
+Dispatched: TypeAlias = Item | ToolEvent | Terminal | SequenceNumber
+"""What ``dispatch`` emits: items, tool events for ``collect_tools``, and signals."""
 
 
 _PASSED_ON = frozenset(
-    {FunctionArgsDelta, CustomInputDelta, FunctionArgsDone, CustomInputDone, ToolItem, Error}
+    {
+        FunctionArgsDelta,
+        CustomInputDelta,
+        FunctionArgsDone,
+        CustomInputDone,
+        ToolItem,
+        Error,
+        SequenceNumber,
+    }
 )
+#: A part: its kind, output index, and content (or summary) index.
+_Part: TypeAlias = tuple[PartKind, int | None, int | None]
+_CHUNKS: dict[PartKind, type[Text | Refusal | Reasoning]] = {
+    "text": Text,
+    "refusal": Refusal,
+    "reasoning": Reasoning,
+    "reasoning_summary": Reasoning,
+}
 
 
 def usage_from_wire(usage: WireUsage | None) -> Usage | None:
@@ -123,7 +149,16 @@ def error_from_failed(event: Failed) -> Error:
 class Dispatcher:
     """Maps decoded events to items, with no I/O; one per subscription."""
 
-    __slots__ = ("_metadata_sent", "_reasoning_at", "_text_at", "ended")
+    __slots__ = (
+        "_cited_at",
+        "_ids",
+        "_metadata_sent",
+        "_part",
+        "_phases",
+        "_reasoning_at",
+        "_text_at",
+        "ended",
+    )
 
     def __init__(self) -> None:
         self.ended = False
@@ -132,6 +167,11 @@ class Dispatcher:
         # without one), so whole items in output_item.done are not told twice.
         self._text_at: set[int | None] = set()
         self._reasoning_at: set[int | None] = set()
+        self._cited_at: set[int | None] = set()  # ... and that had annotation.added
+        # What output_item.added announced at each output index.
+        self._ids: dict[int, str | None] = {}
+        self._phases: dict[int, str | None] = {}
+        self._part: _Part | None = None  # the part the last chunk belonged to
 
     def dispatch(self, events: list[DecodedEvent | Error]) -> list[Dispatched]:
         out: list[Dispatched] = []
@@ -142,17 +182,44 @@ class Dispatcher:
         for event in events:
             if type(event) is TextDelta:
                 if event.delta:
+                    part: _Part = ("text", event.output_index, event.content_index)
+                    if part != self._part:
+                        self._start(part, event.item_id, out)
                     append(Text(event.delta))
                     text_at.add(event.output_index)
-            elif type(event) in _PASSED_ON:  # tool events and error items
+            elif type(event) in _PASSED_ON:  # tool events, error items, signals
                 append(event)  # type: ignore[arg-type]
-            elif type(event) is ReasoningSummaryDelta or type(event) is ReasoningTextDelta:
+                if type(event) is ToolItem and not event.done:
+                    self._ids[event.output_index] = event.id
+                    self._phases.pop(event.output_index, None)
+            elif type(event) is ReasoningSummaryDelta:
                 if event.delta:
+                    part = ("reasoning_summary", event.output_index, event.summary_index)
+                    if part != self._part:
+                        self._start(part, event.item_id, out)
+                    append(Reasoning(event.delta))
+                    self._reasoning_at.add(event.output_index)
+            elif type(event) is ReasoningTextDelta:
+                if event.delta:
+                    part = ("reasoning", event.output_index, event.content_index)
+                    if part != self._part:
+                        self._start(part, event.item_id, out)
                     append(Reasoning(event.delta))
                     self._reasoning_at.add(event.output_index)
             elif type(event) is RefusalDelta:
                 if event.delta:
+                    part = ("refusal", event.output_index, event.content_index)
+                    if part != self._part:
+                        self._start(part, event.item_id, out)
                     append(Refusal(event.delta))
+                    text_at.add(event.output_index)
+            elif type(event) is ItemAdded:
+                self._ids[event.output_index] = event.id
+                self._phases[event.output_index] = event.phase
+            elif type(event) is CitationAdded:
+                self._cited_at.add(event.output_index)
+                if event.citation is not None:
+                    append(event.citation)
             elif type(event) is Created or type(event) is InProgress or type(event) is Queued:
                 self._metadata(event.response, out)
             elif type(event) is Completed or type(event) is Incomplete:
@@ -172,24 +239,54 @@ class Dispatcher:
             elif type(event) is ErrorEvent:
                 append(error_from_event(event))
             elif type(event) is MessageDone:
-                if event.text.texts and not _seen(self._text_at, event.output_index):
-                    texts = read_texts(event.text)
-                    if isinstance(texts, Error):
-                        append(texts)
-                    elif text := "".join(texts):
-                        append(Text(text))
+                if event.parts.texts and not _seen(self._text_at, event.output_index):
+                    self._whole_message(event, out)
             else:
                 assert type(event) is ReasoningDone
-                if event.summary.texts and not _seen(self._reasoning_at, event.output_index):
-                    texts = read_texts(event.summary)
+                if event.parts.texts and not _seen(self._reasoning_at, event.output_index):
+                    texts = read_texts(event.parts)
                     if isinstance(texts, Error):
                         append(texts)  # the event gives only its error
                         continue
-                    if summary := "\n\n".join(text for text in texts if text):
-                        append(Reasoning(summary))
+                    for text, kind in zip(texts, event.parts.kinds, strict=True):
+                        if text:
+                            append(PartStart(kind, event.output_index, event.id))
+                            append(Reasoning(text))
+                            self._part = None
                 if event.id is not None and event.encrypted_content is not None:
                     append(EncryptedReasoning(event.id, event.encrypted_content))
         return out
+
+    def _start(self, part: _Part, item_id: str | None, out: list[Dispatched]) -> None:
+        """The ``part_start`` of a part whose first chunk (since another part's) comes next."""
+        self._part = part
+        kind, index = part[0], part[1]
+        if index is None:
+            out.append(PartStart(kind, None, item_id))
+        else:
+            out.append(
+                PartStart(kind, index, self._ids.get(index) or item_id, self._phases.get(index))
+            )
+
+    def _whole_message(self, event: MessageDone, out: list[Dispatched]) -> None:
+        """A message that came whole: each part's ``part_start`` and text, then its citations."""
+        texts = read_texts(event.parts)
+        if isinstance(texts, Error):
+            out.append(texts)  # the event gives only its error
+            return
+        if _seen(self._cited_at, event.output_index):
+            cited: list[list[Citation]] | Error = [[] for _ in texts]
+        else:
+            cited = read_citations(event.parts, event.annotations)
+        if isinstance(cited, Error):
+            out.append(cited)
+            return
+        for text, kind, citations in zip(texts, event.parts.kinds, cited, strict=True):
+            if text:
+                out.append(PartStart(kind, event.output_index, event.id, event.phase))
+                out.append(_CHUNKS[kind](text))
+                self._part = None
+            out.extend(citations)
 
     def _metadata(self, response: LifecycleResponse, out: list[Dispatched]) -> None:
         if not self._metadata_sent and response.id is not None:

@@ -3,6 +3,9 @@
 - After the first terminal event: completes pending calls (``partial``),
   emits ``done`` with its stop reason, and disposes its source (an HTTP
   connection closes; nothing after it is read).
+- ``done`` carries the largest ``sequence_number`` read, and ``tool_use``
+  instead of ``end_turn`` when the caller owes an action: a call it must run
+  completed whole, or the server asked for an approval.
 - When the source completes first: one ``stream_interrupted`` error, pending
   calls completed (``partial``), ``done``.
 - When the source fails (``on_error``): the one error item the failure maps
@@ -18,11 +21,11 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
 
 from ._errors import StreamInterrupted, item_from_exception
-from ._items import Done, Error, Item, Start, StopReason, ToolRequestComplete
-from ._signals import OpenCall, Terminal
+from ._items import ApprovalRequest, Done, Error, Item, Start, StopReason, ToolRequestComplete
+from ._signals import OpenCall, SequenceNumber, Terminal
 from ._tool_collect import Collected
 
-_SIGNALS = frozenset({OpenCall, Terminal})
+_SIGNALS = frozenset({OpenCall, Terminal, SequenceNumber})
 _ENDED_EARLY = "the stream ended before the response completed"
 
 
@@ -42,9 +45,13 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
             # stream sees it. Its id is made now: not on the way to a first item.
             started = not start
             message_id = str(uuid.uuid4()) if start else ""
+            last_sequence_number: int | None = None
+            owed = False  # the caller owes an action (a call to run, an approval)
 
             def emit(item: Item) -> None:
-                nonlocal caller_failed
+                nonlocal caller_failed, owed
+                if type(item) is ToolRequestComplete and _owed(item):
+                    owed = True
                 try:
                     observer.on_next(item)
                 except BaseException:
@@ -70,15 +77,19 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                     elif not call.done:
                         tail.append(ToolRequestComplete(tool_call=call.complete(partial=True)))
                 opened.clear()
-                tail.append(Done(stop_reason=stop_reason))
                 for item in tail:
                     if disposed:
                         return
                     emit(item)
+                if disposed:
+                    return
+                if stop_reason == "end_turn" and owed:
+                    stop_reason = "tool_use"
+                emit(Done(stop_reason, last_sequence_number))
                 observer.on_completed()
 
             def on_next(batch: list[Collected]) -> None:
-                nonlocal caller_failed
+                nonlocal caller_failed, last_sequence_number, owed
                 if finished:
                     return
                 if not started:
@@ -87,6 +98,10 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 deliver = observer.on_next
                 for item in batch:
                     if type(item) not in signals:
+                        if (type(item) is ToolRequestComplete and _owed(item)) or type(
+                            item
+                        ) is ApprovalRequest:
+                            owed = True
                         try:
                             deliver(item)  # type: ignore[arg-type]
                         except BaseException:
@@ -98,6 +113,8 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                         if len(opened) > 32:  # keep only calls still open
                             opened[:] = [c for c in opened if not c.done or c.held is not None]
                         opened.append(item)
+                    elif type(item) is SequenceNumber:
+                        last_sequence_number = item.number
                     else:
                         assert type(item) is Terminal
                         finish(None, item.stop_reason)
@@ -127,6 +144,12 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
         return Observable(subscribe)
 
     return _finalize
+
+
+def _owed(complete: ToolRequestComplete) -> bool:
+    """Whether a completed call is one the caller must run (so the turn is the caller's)."""
+    call = complete.tool_call
+    return not call.provider_executed and not call.partial
 
 
 __all__ = ["finalize_"]

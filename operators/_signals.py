@@ -56,4 +56,10 @@ class OpenCall:
         )
 
 
-__all__ = ["OpenCall", "Terminal"]
+class SequenceNumber(NamedTuple):
+    """The largest Responses ``sequence_number`` read so far grew to ``number``."""
+
+    number: int
+
+
+__all__ = ["OpenCall", "SequenceNumber", "Terminal"]

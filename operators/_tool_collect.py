@@ -20,14 +20,14 @@ from ._events import (
     ToolItem,
 )
 from ._items import Item, ToolRequestArg, ToolRequestComplete, ToolRequestStart
-from ._signals import OpenCall, Terminal
+from ._signals import OpenCall, SequenceNumber, Terminal
 from ._stage import GROUP, batch_stage, join_short_tail
 
 #: Default cap on one tool call's input (SPEC §5).
 DEFAULT_MAX_TOOL_INPUT_BYTES = 16 * 1024 * 1024
 
-Collected: TypeAlias = Item | OpenCall | Terminal
-"""What ``collect_tools`` emits: items, ``OpenCall`` when a call opens, and ``Terminal``."""
+Collected: TypeAlias = Item | OpenCall | Terminal | SequenceNumber
+"""What ``collect_tools`` emits: items, ``OpenCall`` when a call opens, and signals."""
 
 
 _TOOL_EVENTS = frozenset(

@@ -18,6 +18,7 @@ from .operators import (
     Error,
     Item,
     Metadata,
+    PartStart,
     Reasoning,
     Refusal,
     Text,
@@ -258,6 +259,10 @@ class TerminalView(abc.ObserverBase[Item]):
             self._stream(self._clean(value.chunk), "reasoning")
         elif type(value) is Refusal:
             self._stream(self._style(self._clean(value.chunk), _RED), "refusal")
+        elif type(value) is PartStart:
+            if self._mode:  # a new part of the answer starts on a line of its own
+                self._out.write("\n")
+                self._mode = ""
         elif type(value) is ToolRequestComplete:
             self._line(self._tool_call(value))
         elif type(value) is Usage:

@@ -8,6 +8,7 @@ from rxresponses import (
     EncryptedReasoning,
     Error,
     Metadata,
+    PartStart,
     Reasoning,
     Refusal,
     Text,
@@ -90,14 +91,14 @@ def test_lifecycle_event_without_response_is_a_decode_error_and_no_metadata() ->
 def test_refusal_delta_gives_refusal() -> None:
     items = run_events([{"type": "response.refusal.delta", "delta": "I can't"}, completed()])
 
-    assert items[1] == Refusal(chunk="I can't")
+    assert items[1:3] == [PartStart(kind="refusal"), Refusal(chunk="I can't")]
 
 
 def test_raw_reasoning_text_delta_gives_reasoning() -> None:
     event = {"type": "response.reasoning_text.delta", "delta": "step 1", "output_index": 0}
     items = run_events([event, completed()])
 
-    assert items[1] == Reasoning(chunk="step 1")
+    assert items[1:3] == [PartStart(kind="reasoning", index=0), Reasoning(chunk="step 1")]
 
 
 @pytest.mark.parametrize(
@@ -120,6 +121,8 @@ def test_empty_delta_gives_nothing(kind: str) -> None:
     [
         {"type": "keepalive", "sequence_number": 3},
         {"type": "response.output_text.annotation.added", "annotation": {"x": 1}},
+        {"type": "response.output_text.annotation.added", "annotation": {"type": "new", "url": 5}},
+        {"type": "response.output_text.annotation.added", "annotation": None},
         {"type": "response.web_search_call.searching", "output_index": 0},
         {"type": "response.content_part.added", "part": {"type": "output_text"}},
         {"type": "response.something_new", "delta": 5},
@@ -128,13 +131,13 @@ def test_empty_delta_gives_nothing(kind: str) -> None:
 def test_unknown_or_unused_events_give_nothing(event: dict[str, Any]) -> None:
     items = run_events([event, text_delta("x"), completed()])
 
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
 
 
 def test_missing_delta_is_a_decode_error_and_the_stream_goes_on() -> None:
     items = run_events([{"type": "response.output_text.delta"}, text_delta("after"), completed()])
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
     assert errors(items)[0].retryable is False
     assert errors(items)[0].retry_after is None
@@ -149,10 +152,15 @@ def test_mistyped_field_is_a_decode_error() -> None:
 # ---- whole items in output_item.done --------------------------------------
 
 
-def test_message_item_done_without_deltas_gives_its_text() -> None:
+def test_message_item_done_without_deltas_gives_each_part_with_its_part_start() -> None:
     items = run_events([message_item_done("Hello", " there", output_index=0), completed()])
 
-    assert items[1] == Text(chunk="Hello there")
+    assert items[1:5] == [
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="Hello"),
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk=" there"),
+    ]
 
 
 def test_message_item_done_after_deltas_for_its_index_gives_nothing_more() -> None:
@@ -195,8 +203,11 @@ def test_reasoning_item_done_without_deltas_gives_summary_before_encrypted_conte
         [reasoning_item_done("blob", summary=["First.", "", "Second."]), completed()]
     )
 
-    assert items[1:3] == [
-        Reasoning(chunk="First.\n\nSecond."),
+    assert items[1:6] == [
+        PartStart(kind="reasoning_summary", index=0, id="r_1"),
+        Reasoning(chunk="First."),
+        PartStart(kind="reasoning_summary", index=0, id="r_1"),
+        Reasoning(chunk="Second."),
         EncryptedReasoning(id="r_1", content="blob"),
     ]
 
@@ -206,7 +217,7 @@ def test_reasoning_item_done_after_reasoning_deltas_gives_only_encrypted_content
         [reasoning_delta("thinking", 0), reasoning_item_done("blob", summary=["thinking"])]
     )
 
-    assert types(items)[1:3] == ["reasoning", "encrypted_reasoning"]
+    assert types(items)[1:4] == ["part_start", "reasoning", "encrypted_reasoning"]
     assert len([item for item in items if isinstance(item, Reasoning)]) == 1
 
 
@@ -222,7 +233,7 @@ def test_message_item_done_text_not_in_utf8_is_a_decode_error_when_its_text_is_n
     data = _not_utf8([message_item_done("aBADb"), text_delta("after", 1), completed()], named)
     items = run(data)
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
     assert "response.output_item.done" in errors(items)[0].message
 
@@ -232,7 +243,11 @@ def test_message_item_done_text_not_in_utf8_passes_when_deltas_gave_the_text(nam
     # The repeated text is not read then, like any other field nobody reads.
     data = _not_utf8([text_delta("ab", 0), message_item_done("aBADb"), completed()], named)
 
-    assert run(data)[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+    assert run(data)[1:] == [
+        PartStart(kind="text", index=0),
+        Text(chunk="ab"),
+        Done(stop_reason="end_turn"),
+    ]
 
 
 @pytest.mark.parametrize("text", [5, True, ["a"], {"a": 1}])
@@ -244,20 +259,30 @@ def test_message_item_done_text_of_another_type_is_a_decode_error_even_after_del
     done["item"]["content"].append({"type": "output_text", "text": text})
     items = run_events([*deltas, done, text_delta("after", 1), completed()])
 
-    assert types(items) == ["start", *["text"] * len(deltas), "error", "text", "done"]
+    streamed = ["part_start", "text"] if deltas else []
+    assert types(items) == ["start", *streamed, "error", "part_start", "text", "done"]
     assert [item.kind for item in errors(items)] == ["decode_error"]
     assert [item for item in items if isinstance(item, Text)][-1] == Text(chunk="after")
 
 
-def test_message_item_done_null_texts_and_other_parts_give_only_the_output_text() -> None:
+def test_message_item_done_gives_text_and_refusal_parts_in_order_and_skips_the_rest() -> None:
     done = message_item_done("a", "b")
     done["item"]["content"][1:1] = [
         {"type": "output_text", "text": None},
         {"type": "refusal", "refusal": "no", "text": "not output text"},
+        {"type": "output_image", "text": "not a text part"},
     ]
     items = run_events([done, completed()])
 
-    assert items[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+    assert items[1:] == [
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="a"),
+        PartStart(kind="refusal", index=0, id="msg_1"),
+        Refusal(chunk="no"),
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="b"),
+        Done(stop_reason="end_turn"),
+    ]
 
 
 @pytest.mark.parametrize("named", [True, False])
@@ -277,6 +302,7 @@ def test_reasoning_item_done_summary_not_in_utf8_passes_when_deltas_gave_it(name
     items = run(_not_utf8(events, named))
 
     assert items[1:] == [
+        PartStart(kind="reasoning_summary", index=0),
         Reasoning(chunk="ab"),
         EncryptedReasoning(id="r_1", content="blob"),
         Done(stop_reason="end_turn"),
@@ -417,7 +443,7 @@ def test_nothing_after_the_first_terminal_event_is_read() -> None:
         ]
     )
 
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
     assert items[-1] == Done(stop_reason="end_turn")
 
 
@@ -430,7 +456,7 @@ def test_terminal_event_that_fails_to_decode_does_not_end_the_response() -> None
         ]
     )
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
 
 
@@ -499,7 +525,7 @@ def test_error_event_retry_after_comes_from_its_message(
 def test_stream_goes_on_after_an_error_event() -> None:
     items = run_events([{"type": "error", "message": "hiccup"}, text_delta("on"), completed()])
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert items[-1] == Done(stop_reason="end_turn")
 
 
@@ -509,7 +535,7 @@ def test_stream_goes_on_after_an_error_event() -> None:
 def test_end_of_input_without_terminal_event_is_a_retryable_stream_interrupted() -> None:
     items = run_events([text_delta("half an ans")])
 
-    assert types(items) == ["start", "text", "error", "done"]
+    assert types(items) == ["start", "part_start", "text", "error", "done"]
     error = errors(items)[0]
     assert (error.kind, error.retryable, error.status) == ("stream_interrupted", True, None)
     assert "ended before the response completed" in error.message
