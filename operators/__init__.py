@@ -48,7 +48,7 @@ from ._items import (
     ToolResult,
     Usage,
 )
-from ._signals import OpenCall, Terminal
+from ._signals import OpenCall, SequenceNumber, Terminal
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
     Frame,
@@ -183,6 +183,7 @@ __all__ = [
     "Reasoning",
     "Refusal",
     "SSEFramer",
+    "SequenceNumber",
     "ServerError",
     "Start",
     "StreamInterrupted",

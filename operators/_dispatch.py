@@ -79,7 +79,7 @@ _PASSED_ON = frozenset(
     }
 )
 #: A part: its kind, output index, and content (or summary) index.
-_Part: TypeAlias = tuple[PartKind, int | None, int | None]
+_Part: TypeAlias = tuple[PartKind | None, int | None, int | None]
 _CHUNKS: dict[PartKind, type[Text | Refusal | Reasoning]] = {
     "text": Text,
     "refusal": Refusal,
@@ -171,7 +171,7 @@ class Dispatcher:
         # What output_item.added announced at each output index.
         self._ids: dict[int, str | None] = {}
         self._phases: dict[int, str | None] = {}
-        self._part: _Part | None = None  # the part the last chunk belonged to
+        self._part: _Part = (None, None, None)  # the part the last chunk belonged to
 
     def dispatch(self, events: list[DecodedEvent | Error]) -> list[Dispatched]:
         out: list[Dispatched] = []
@@ -179,14 +179,17 @@ class Dispatcher:
             return out
         append = out.append
         text_at = self._text_at
+        # The current part, as (kind, output index, content or summary index):
+        # compared field by field, the usual delta of the same part builds nothing.
+        kind, index, sub = self._part
         for event in events:
             if type(event) is TextDelta:
                 if event.delta:
-                    part: _Part = ("text", event.output_index, event.content_index)
-                    if part != self._part:
-                        self._start(part, event.item_id, out)
+                    if event.content_index != sub or event.output_index != index or kind != "text":
+                        kind, index, sub = "text", event.output_index, event.content_index
+                        self._start(kind, index, event.item_id, out)
+                        text_at.add(index)  # the part's later chunks have this index too
                     append(Text(event.delta))
-                    text_at.add(event.output_index)
             elif type(event) in _PASSED_ON:  # tool events, error items, signals
                 append(event)  # type: ignore[arg-type]
                 if type(event) is ToolItem and not event.done:
@@ -194,25 +197,41 @@ class Dispatcher:
                     self._phases.pop(event.output_index, None)
             elif type(event) is ReasoningSummaryDelta:
                 if event.delta:
-                    part = ("reasoning_summary", event.output_index, event.summary_index)
-                    if part != self._part:
-                        self._start(part, event.item_id, out)
+                    if (
+                        event.summary_index != sub
+                        or event.output_index != index
+                        or kind != "reasoning_summary"
+                    ):
+                        kind, index, sub = (
+                            "reasoning_summary",
+                            event.output_index,
+                            event.summary_index,
+                        )
+                        self._start(kind, index, event.item_id, out)
+                        self._reasoning_at.add(index)
                     append(Reasoning(event.delta))
-                    self._reasoning_at.add(event.output_index)
             elif type(event) is ReasoningTextDelta:
                 if event.delta:
-                    part = ("reasoning", event.output_index, event.content_index)
-                    if part != self._part:
-                        self._start(part, event.item_id, out)
+                    if (
+                        event.content_index != sub
+                        or event.output_index != index
+                        or kind != "reasoning"
+                    ):
+                        kind, index, sub = "reasoning", event.output_index, event.content_index
+                        self._start(kind, index, event.item_id, out)
+                        self._reasoning_at.add(index)
                     append(Reasoning(event.delta))
-                    self._reasoning_at.add(event.output_index)
             elif type(event) is RefusalDelta:
                 if event.delta:
-                    part = ("refusal", event.output_index, event.content_index)
-                    if part != self._part:
-                        self._start(part, event.item_id, out)
+                    if (
+                        event.content_index != sub
+                        or event.output_index != index
+                        or kind != "refusal"
+                    ):
+                        kind, index, sub = "refusal", event.output_index, event.content_index
+                        self._start(kind, index, event.item_id, out)
+                        text_at.add(index)
                     append(Refusal(event.delta))
-                    text_at.add(event.output_index)
             elif type(event) is ItemAdded:
                 self._ids[event.output_index] = event.id
                 self._phases[event.output_index] = event.phase
@@ -239,8 +258,9 @@ class Dispatcher:
             elif type(event) is ErrorEvent:
                 append(error_from_event(event))
             elif type(event) is MessageDone:
-                if event.parts.texts and not _seen(self._text_at, event.output_index):
-                    self._whole_message(event, out)
+                given = event.parts.texts and not _seen(self._text_at, event.output_index)
+                if given and self._whole_message(event, out):
+                    kind = None  # a chunk of another part came
             else:
                 assert type(event) is ReasoningDone
                 if event.parts.texts and not _seen(self._reasoning_at, event.output_index):
@@ -248,19 +268,20 @@ class Dispatcher:
                     if isinstance(texts, Error):
                         append(texts)  # the event gives only its error
                         continue
-                    for text, kind in zip(texts, event.parts.kinds, strict=True):
+                    for text, part_kind in zip(texts, event.parts.kinds, strict=True):
                         if text:
-                            append(PartStart(kind, event.output_index, event.id))
+                            append(PartStart(part_kind, event.output_index, event.id))
                             append(Reasoning(text))
-                            self._part = None
+                            kind = None  # a chunk of another part came
                 if event.id is not None and event.encrypted_content is not None:
                     append(EncryptedReasoning(event.id, event.encrypted_content))
+        self._part = (kind, index, sub)
         return out
 
-    def _start(self, part: _Part, item_id: str | None, out: list[Dispatched]) -> None:
+    def _start(
+        self, kind: PartKind, index: int | None, item_id: str | None, out: list[Dispatched]
+    ) -> None:
         """The ``part_start`` of a part whose first chunk (since another part's) comes next."""
-        self._part = part
-        kind, index = part[0], part[1]
         if index is None:
             out.append(PartStart(kind, None, item_id))
         else:
@@ -268,25 +289,30 @@ class Dispatcher:
                 PartStart(kind, index, self._ids.get(index) or item_id, self._phases.get(index))
             )
 
-    def _whole_message(self, event: MessageDone, out: list[Dispatched]) -> None:
-        """A message that came whole: each part's ``part_start`` and text, then its citations."""
+    def _whole_message(self, event: MessageDone, out: list[Dispatched]) -> bool:
+        """A message that came whole: each part's ``part_start`` and text, then its citations.
+
+        Whether it gave a chunk.
+        """
         texts = read_texts(event.parts)
         if isinstance(texts, Error):
             out.append(texts)  # the event gives only its error
-            return
+            return False
         if _seen(self._cited_at, event.output_index):
             cited: list[list[Citation]] | Error = [[] for _ in texts]
         else:
             cited = read_citations(event.parts, event.annotations)
         if isinstance(cited, Error):
             out.append(cited)
-            return
+            return False
+        chunked = False
         for text, kind, citations in zip(texts, event.parts.kinds, cited, strict=True):
             if text:
                 out.append(PartStart(kind, event.output_index, event.id, event.phase))
                 out.append(_CHUNKS[kind](text))
-                self._part = None
+                chunked = True
             out.extend(citations)
+        return chunked
 
     def _metadata(self, response: LifecycleResponse, out: list[Dispatched]) -> None:
         if not self._metadata_sent and response.id is not None:

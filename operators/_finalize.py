@@ -26,6 +26,10 @@ from ._signals import OpenCall, SequenceNumber, Terminal
 from ._tool_collect import Collected
 
 _SIGNALS = frozenset({OpenCall, Terminal, SequenceNumber})
+#: Items after which the caller may owe an action (``tool_use``).
+_OWING = frozenset({ToolRequestComplete, ApprovalRequest})
+#: What ``finalize`` looks at: signals, and the items above; the rest is passed on.
+_SPECIAL = _SIGNALS | _OWING
 _ENDED_EARLY = "the stream ended before the response completed"
 
 
@@ -50,7 +54,7 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
 
             def emit(item: Item) -> None:
                 nonlocal caller_failed, owed
-                if type(item) is ToolRequestComplete and _owed(item):
+                if type(item) in _OWING and _owed(item):  # type: ignore[arg-type]
                     owed = True
                 try:
                     observer.on_next(item)
@@ -89,24 +93,24 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
                 observer.on_completed()
 
             def on_next(batch: list[Collected]) -> None:
-                nonlocal caller_failed, last_sequence_number, owed
+                nonlocal caller_failed, last_sequence_number
                 if finished:
                     return
                 if not started:
                     begin()
-                signals = _SIGNALS
+                special = _SPECIAL
                 deliver = observer.on_next
                 for item in batch:
-                    if type(item) not in signals:
-                        if (type(item) is ToolRequestComplete and _owed(item)) or type(
-                            item
-                        ) is ApprovalRequest:
-                            owed = True
+                    if type(item) not in special:
                         try:
                             deliver(item)  # type: ignore[arg-type]
                         except BaseException:
                             caller_failed = True
                             raise
+                        if disposed:
+                            return
+                    elif type(item) in _OWING:
+                        emit(item)  # type: ignore[arg-type]
                         if disposed:
                             return
                     elif type(item) is OpenCall:
@@ -146,9 +150,11 @@ def finalize_(start: bool = False) -> Callable[[Observable[list[Collected]]], Ob
     return _finalize
 
 
-def _owed(complete: ToolRequestComplete) -> bool:
-    """Whether a completed call is one the caller must run (so the turn is the caller's)."""
-    call = complete.tool_call
+def _owed(item: ToolRequestComplete | ApprovalRequest) -> bool:
+    """Whether the caller owes an action: a call it must run completed whole, or an approval."""
+    if type(item) is ApprovalRequest:
+        return True
+    call = item.tool_call  # type: ignore[union-attr]
     return not call.provider_executed and not call.partial
 
 

@@ -1,4 +1,4 @@
-"""The installed distribution has one top-level name, ``rxresponses``, that a user's code cannot shadow.
+"""The installed distribution has one top-level name, ``rxresponses``, that user code cannot shadow.
 
 The project is built and installed (not editable) into a fresh virtual
 environment; its dependencies come from the test environment. A user's own

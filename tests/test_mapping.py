@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+import reactivex
 from rxresponses import (
     Done,
     EncryptedReasoning,
@@ -14,10 +15,19 @@ from rxresponses import (
     Text,
     Usage,
 )
+from rxresponses.operators import (
+    ApprovalRequest,
+    SequenceNumber,
+    Terminal,
+    ToolCall,
+    ToolRequestComplete,
+    finalize,
+)
 
 from tests.wire import (
     Event,
     args_delta,
+    args_done,
     completed,
     created,
     function_call_added,
@@ -582,3 +592,133 @@ def test_empty_stream_gives_start_interrupted_and_done() -> None:
     items = run_events([])
 
     assert types(items) == ["start", "error", "done"]
+
+
+# ---- done.last_sequence_number ---------------------------------------------------------
+
+
+def numbered(event: Event, number: Any) -> Event:
+    return {**event, "sequence_number": number}
+
+
+def test_done_carries_the_largest_sequence_number_not_the_last() -> None:
+    events = [
+        numbered(created(), 5),
+        numbered(text_delta("a"), 9),
+        numbered(text_delta("b"), 7),
+        numbered(completed(), 8),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason="end_turn", last_sequence_number=9)
+
+
+def test_a_sequence_number_that_is_not_an_integer_is_ignored_and_no_error() -> None:
+    events = [
+        numbered(text_delta("a"), 3),
+        numbered(text_delta("b"), "40"),
+        numbered(text_delta("c"), 41.5),
+        numbered(text_delta("d"), True),
+        numbered(completed(), None),
+    ]
+    items = run_events(events)
+
+    assert errors(items) == []
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=3)
+
+
+def test_last_sequence_number_is_null_when_no_event_has_one() -> None:
+    assert run_events([text_delta("a"), completed()])[-1].last_sequence_number is None  # type: ignore[union-attr]
+
+
+def test_an_event_that_fails_to_decode_does_not_count() -> None:
+    events = [
+        numbered(text_delta("a"), 2),
+        numbered({"type": "response.output_text.delta", "delta": 5}, 99),
+        numbered({"type": "response.completed", "response": {"status": 5}}, 98),
+        numbered({"type": "response.output_item.done", "output_index": 0}, 97),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason=None, last_sequence_number=2)
+
+
+def test_every_decoded_event_counts_whatever_it_gives() -> None:
+    item = {"type": "web_search_call", "id": "ws_1"}
+    events = [
+        numbered({"type": "response.output_item.added", "output_index": 0, "item": item}, 4),
+        numbered({"type": "error", "message": "hiccup"}, 6),
+        numbered(text_delta(""), 5),
+        numbered({"type": "response.output_text.annotation.added", "annotation": None}, 3),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason=None, last_sequence_number=6)
+
+
+def test_an_interrupted_stream_still_tells_how_far_it_got() -> None:
+    items = run_events([numbered(created(), 0), numbered(text_delta("half"), 1)])
+
+    assert [e.kind for e in errors(items)] == ["stream_interrupted"]
+    assert items[-1] == Done(stop_reason=None, last_sequence_number=1)
+
+
+def test_nothing_after_the_terminal_event_counts() -> None:
+    events = [numbered(completed(), 3), numbered(text_delta("late"), 50)]
+
+    assert run_events(events)[-1] == Done(stop_reason="end_turn", last_sequence_number=3)
+
+
+# ---- stop reason tool_use -----------------------------------------------------------------
+
+
+def test_a_call_the_caller_must_run_turns_end_turn_into_tool_use() -> None:
+    events = [function_call_added(0), args_delta("{}"), args_done("{}"), completed()]
+
+    assert run_events(events)[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_custom_tool_call_completed_by_its_whole_item_is_owed_too() -> None:
+    item = {"type": "custom_tool_call", "id": "ctc_1", "call_id": "c", "name": "apply_patch"}
+    done = {"type": "response.output_item.done", "output_index": 0, "item": {**item, "input": "x"}}
+
+    assert run_events([done, completed()])[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_call_completed_only_as_partial_leaves_end_turn() -> None:
+    items = run_events([function_call_added(0), args_delta('{"a":'), completed()])
+
+    assert tool_calls(items)[0].partial is True
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+@pytest.mark.parametrize(
+    ("terminal", "stop"),
+    [(completed("incomplete"), "length"), (completed("failed"), None)],
+)
+def test_other_stop_reasons_stay_with_a_completed_call(terminal: Event, stop: Any) -> None:
+    events = [function_call_added(0), args_done("{}"), terminal]
+
+    assert run_events(events)[-1] == Done(stop_reason=stop)
+
+
+def _finalized(*batch: Any) -> list[Any]:
+    items: list[Any] = []
+    reactivex.of(list(batch)).pipe(finalize()).subscribe(items.append)
+    return items
+
+
+def test_an_approval_request_turns_end_turn_into_tool_use() -> None:
+    items = _finalized(ApprovalRequest(id="mcpr_1", tool_id="mcpr_1"), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_call_the_server_ran_leaves_end_turn() -> None:
+    call = ToolCall("ws_1", None, "web_search", "{}", "builtin", False, provider_executed=True)
+    items = _finalized(ToolRequestComplete(tool_call=call), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+def test_the_largest_sequence_number_reaches_done_through_finalize() -> None:
+    items = _finalized(SequenceNumber(4), SequenceNumber(12), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=12)

@@ -352,9 +352,9 @@ def part_events(draw: st.DrawFn) -> Event:
         if item_type == "message":
             fields["phase"] = draw(st.sampled_from(["commentary", "final_answer", None]))
         return added(index or 0, item_type, **fields)
-    if which == "call":
+    if which == "call" and index is not None:
         return draw(st.sampled_from([function_call_added(index), args_delta("{}", index)]))
-    more = {"item_id": "msg_d"} if draw(st.booleans()) else {}
+    more: dict[str, Any] = {"item_id": "msg_d"} if draw(st.booleans()) else {}
     more["sequence_number"] = draw(st.integers(0, 99))
     sub = draw(st.one_of(st.none(), small))
     return delta(draw(kinds), draw(st.sampled_from(["", "a", "é", "b c"])), index, sub, **more)
@@ -363,8 +363,8 @@ def part_events(draw: st.DrawFn) -> Event:
 def model_parts(events: list[Event]) -> list[JSONObject]:
     """SPEC §1 Parts written out plainly: the part_starts and chunks the events give."""
     out: list[JSONObject] = []
-    ids: dict[int, Any] = {}
-    phases: dict[int, Any] = {}
+    ids: dict[Any, Any] = {}
+    phases: dict[Any, Any] = {}
     current: Any = None
     for event in events:
         kind = event["type"]
