@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 import msgspec
-from reactivex import Observable
+from reactivex import Observable, abc
 
 from ._errors import decode_error
 from ._events import (
@@ -49,7 +49,7 @@ from ._events import (
 from ._items import Citation, Error, PartKind
 from ._signals import SequenceNumber
 from ._sse import Frame
-from ._stage import batch_stage
+from ._stage import batch_step
 
 DecodedEvent: TypeAlias = (
     WireEvent | ToolItem | ItemAdded | MessageDone | ReasoningDone | CitationAdded | SequenceNumber
@@ -277,7 +277,7 @@ def citation_of(annotation: msgspec.Raw) -> Citation | None:
     """The citation an annotation gives; ``None`` for ``null`` or a type we do not read.
 
     Raises what msgspec raises for a broken annotation of a type we read, and
-    ``ValueError`` for one that names neither a URL nor a file.
+    ``_Broken`` for one that names neither a URL nor a file.
     """
     try:
         wire = ANNOTATION_DECODER.decode(annotation)
@@ -341,9 +341,10 @@ def read_citations(held: HeldTexts, annotations: list[msgspec.Raw]) -> list[list
 class EventDecoder:
     """Decodes frames into events with no I/O; stops reading after the first terminal event.
 
-    Keeps the largest integer ``sequence_number`` of the events that decode,
-    and tells it on (``SequenceNumber``) at the end of a batch where it grew,
-    or just before the terminal event.
+    Keeps the largest integer ``sequence_number`` of the events that decode;
+    it is told on (``SequenceNumber``) just before the terminal event, or by
+    ``last_sequence_number`` when the input ends or fails first: once, not
+    per batch, which would cost a signal per event when chunks are small.
     """
 
     __slots__ = ("ended", "sequence_number")
@@ -399,8 +400,8 @@ class EventDecoder:
                         seq = event.sequence_number
                         if type(seq) is int and seq > top:
                             top = seq
-                        if top > self.sequence_number:
-                            self.sequence_number = top
+                        self.sequence_number = top
+                        if top != _NO_SEQUENCE_NUMBER:
                             append(SequenceNumber(top))
                         append(event)  # type: ignore[arg-type]
                         self.ended = True
@@ -428,14 +429,40 @@ class EventDecoder:
             seq = event.sequence_number
             if type(seq) is int and seq > top:
                 top = seq
-        if top > self.sequence_number:
-            self.sequence_number = top
-            append(SequenceNumber(top))
+        self.sequence_number = top
         return out
+
+    def last_sequence_number(self) -> list[SequenceNumber]:
+        """The largest sequence number read, for the end of input (none after a terminal event)."""
+        if self.ended or self.sequence_number == _NO_SEQUENCE_NUMBER:
+            return []
+        return [SequenceNumber(self.sequence_number)]
 
 
 def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
-    return batch_stage(lambda: EventDecoder().decode)
+    def _decode(source: Observable[list[Frame]]) -> Observable[list[DecodedEvent | Error]]:
+        def subscribe(
+            observer: abc.ObserverBase[list[DecodedEvent | Error]],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            decoder = EventDecoder()  # the state lives here: one per subscription
+            step = batch_step(decoder.decode, observer)
+
+            def on_error(exc: Exception) -> None:
+                if told := decoder.last_sequence_number():
+                    observer.on_next(told)  # type: ignore[arg-type]
+                observer.on_error(exc)
+
+            def on_completed() -> None:
+                if told := decoder.last_sequence_number():
+                    observer.on_next(told)  # type: ignore[arg-type]
+                observer.on_completed()
+
+            return source.subscribe(step, on_error, on_completed, scheduler=scheduler)
+
+        return Observable(subscribe)
+
+    return _decode
 
 
 __all__ = ["DecodedEvent", "EventDecoder", "citation_of", "decode_", "read_citations", "read_texts"]

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 import reactivex
+from reactivex.disposable import Disposable
 from rxresponses import (
     Done,
     EncryptedReasoning,
@@ -14,6 +15,7 @@ from rxresponses import (
     Refusal,
     Text,
     Usage,
+    responses,
 )
 from rxresponses.operators import (
     ApprovalRequest,
@@ -722,3 +724,16 @@ def test_the_largest_sequence_number_reaches_done_through_finalize() -> None:
     items = _finalized(SequenceNumber(4), SequenceNumber(12), Terminal("end_turn"))
 
     assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=12)
+
+
+def test_a_failing_source_still_tells_how_far_the_stream_got() -> None:
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        observer.on_next(sse([numbered(created(), 0), numbered(text_delta("half"), 4)]))
+        observer.on_error(ConnectionResetError("connection lost"))
+        return Disposable()
+
+    items: list[Any] = []
+    responses(reactivex.create(subscribe)).subscribe(items.append)
+
+    assert len(errors(items)) == 1  # the failure, as an item
+    assert items[-1] == Done(stop_reason=None, last_sequence_number=4)
