@@ -8,6 +8,7 @@ from rxresponses.operators import (
     EncryptedReasoning,
     Item,
     Metadata,
+    PartStart,
     Reasoning,
     Start,
     Text,
@@ -24,11 +25,24 @@ async def map_events(events: AsyncIterable[Any], emit: Callable[[Item], object])
     calls: dict[int, tuple[str, str, str, list[str]]] = {}
     text_at: set[int] = set()
     reasoning_at: set[int] = set()
+    ids: dict[int, str | None] = {}
+    phases: dict[int, str | None] = {}
+    part: tuple[str, int, int] | None = None
+    owed = [False]
+    sequence: int | None = None
     metadata_sent = False
     async for event in events:
         kind = event.type
+        number = getattr(event, "sequence_number", None)
+        if type(number) is int and (sequence is None or number > sequence):
+            sequence = number
         if kind == "response.output_text.delta":
             if event.delta:
+                if part != ("text", event.output_index, event.content_index):
+                    part = ("text", event.output_index, event.content_index)
+                    index = event.output_index
+                    item_id = ids.get(index) or event.item_id
+                    emit(PartStart("text", index, item_id, phases.get(index)))
                 emit(Text(chunk=event.delta))
                 text_at.add(event.output_index)
         elif kind == "response.function_call_arguments.delta":
@@ -38,38 +52,53 @@ async def map_events(events: AsyncIterable[Any], emit: Callable[[Item], object])
                 emit(ToolRequestArg(id=call[0], chunk=event.delta))
         elif kind == "response.reasoning_summary_text.delta":
             if event.delta:
+                if part != ("reasoning_summary", event.output_index, event.summary_index):
+                    part = ("reasoning_summary", event.output_index, event.summary_index)
+                    item_id = ids.get(event.output_index) or event.item_id
+                    emit(PartStart("reasoning_summary", event.output_index, item_id))
                 emit(Reasoning(chunk=event.delta))
                 reasoning_at.add(event.output_index)
         elif kind == "response.function_call_arguments.done":
-            complete_call(calls, event.output_index, event.arguments, emit)
+            complete_call(calls, event.output_index, event.arguments, emit, owed)
         elif kind == "response.output_item.added":
             item = event.item
+            ids[event.output_index] = getattr(item, "id", None)
+            phases[event.output_index] = getattr(item, "phase", None)
             if item.type == "function_call" and event.output_index not in calls:
                 item_id = item.id or item.call_id
                 calls[event.output_index] = (item_id, item.call_id, item.name, [])
                 emit(ToolRequestStart(id=item_id, name=item.name))
         elif kind == "response.output_item.done":
             item = event.item
+            index = event.output_index
             if item.type == "reasoning":
-                if event.output_index not in reasoning_at:
-                    summary = "\n\n".join(p.text for p in item.summary if p.text)
-                    if summary:
-                        emit(Reasoning(chunk=summary))
+                if index not in reasoning_at:
+                    for piece in item.summary:
+                        if piece.text:
+                            emit(PartStart("reasoning_summary", index, item.id))
+                            emit(Reasoning(chunk=piece.text))
+                            part = None
                 if item.encrypted_content is not None:
                     emit(EncryptedReasoning(id=item.id, content=item.encrypted_content))
             elif item.type == "message":
-                if event.output_index not in text_at:
-                    text = "".join(p.text for p in item.content if p.type == "output_text")
-                    if text:
-                        emit(Text(chunk=text))
+                if index not in text_at:
+                    for piece in item.content:
+                        if piece.type == "output_text" and piece.text:
+                            phase = getattr(item, "phase", None)
+                            emit(PartStart("text", index, item.id, phase))
+                            emit(Text(chunk=piece.text))
+                            part = None
             elif item.type == "function_call":
-                complete_call(calls, event.output_index, item.arguments, emit)
+                complete_call(calls, index, item.arguments, emit, owed)
         elif kind in ("response.created", "response.in_progress"):
             if not metadata_sent and event.response.id:
                 metadata_sent = True
                 emit(Metadata(response_id=event.response.id, model=event.response.model))
         elif kind == "response.completed":
-            finish_response(event.response.usage, event.response.status, calls, emit)
+            response = event.response
+            finish_response(
+                response.usage, response.status, calls, emit, owed=owed[0], sequence=sequence
+            )
             return
 
 

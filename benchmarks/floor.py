@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgspec
+from rxresponses.items import StopReason
 from rxresponses.operators import (
     Done,
     EncryptedReasoning,
     Item,
     Metadata,
+    PartStart,
     Reasoning,
     Start,
     Text,
@@ -40,16 +42,22 @@ class _Resp(msgspec.Struct):
 
 class _Lifecycle(msgspec.Struct):
     response: _Resp
+    sequence_number: int = 0
 
 
 class _Delta(msgspec.Struct):
     delta: str
     output_index: int
+    sequence_number: int = 0
+    content_index: int | None = None
+    summary_index: int | None = None
+    item_id: str | None = None
 
 
 class _ArgsDone(msgspec.Struct):
     output_index: int
     arguments: str
+    sequence_number: int = 0
 
 
 class _Call(msgspec.Struct, tag="function_call", tag_field="type"):
@@ -59,16 +67,18 @@ class _Call(msgspec.Struct, tag="function_call", tag_field="type"):
 
 
 class _Other(msgspec.Struct, tag="message", tag_field="type"):
-    pass
+    id: str | None = None
+    phase: str | None = None
 
 
 class _ReasoningAdded(msgspec.Struct, tag="reasoning", tag_field="type"):
-    pass
+    id: str | None = None
 
 
 class _Added(msgspec.Struct):
     output_index: int
     item: _Call | _Other | _ReasoningAdded
+    sequence_number: int = 0
 
 
 class _Summary(msgspec.Struct):
@@ -87,6 +97,8 @@ class _Part(msgspec.Struct):
 
 
 class _MessageItem(msgspec.Struct, tag="message", tag_field="type"):
+    id: str | None = None
+    phase: str | None = None
     content: list[_Part] = []
 
 
@@ -97,6 +109,7 @@ class _CallDone(msgspec.Struct, tag="function_call", tag_field="type"):
 class _ItemDone(msgspec.Struct):
     output_index: int
     item: _ReasoningItem | _MessageItem | _CallDone
+    sequence_number: int = 0
 
 
 class _InDetails(msgspec.Struct):
@@ -122,6 +135,7 @@ class _Final(msgspec.Struct):
 
 class _Completed(msgspec.Struct):
     response: _Final
+    sequence_number: int = 0
 
 
 _LIFECYCLE = msgspec.json.Decoder(_Lifecycle)
@@ -170,9 +184,14 @@ class FloorReader:
         "_as_found",
         "_calls",
         "_emit",
+        "_ids",
         "_metadata_sent",
+        "_owed",
+        "_part",
         "_pending",
+        "_phases",
         "_reasoning_at",
+        "_seq",
         "_text_at",
         "ended",
     )
@@ -184,6 +203,11 @@ class FloorReader:
         self._text_at: set[int] = set()
         self._reasoning_at: set[int] = set()
         self._metadata_sent = False
+        self._ids: dict[int, str | None] = {}
+        self._phases: dict[int, str | None] = {}
+        self._part: tuple[str, int, int | None] | None = None
+        self._seq = -1
+        self._owed = [False]  # a call the caller must run completed
         self._pending: list[bytes] = []
         self.ended = False
         emit(Start(message_id=str(uuid.uuid4())))
@@ -238,6 +262,8 @@ class FloorReader:
         calls = self._calls
         text_at = self._text_at
         reasoning_at = self._reasoning_at
+        ids = self._ids
+        seq = self._seq
         for frame in frames:
             # b"event: NAME\ndata: JSON"
             newline = frame.find(b"\n", 7)
@@ -247,57 +273,101 @@ class FloorReader:
             data = frame[newline + 7 :]
             if kind == _TEXT:
                 d = _DELTA.decode(data)
+                if d.sequence_number > seq:
+                    seq = d.sequence_number
                 if d.delta:
+                    part = ("text", d.output_index, d.content_index)
+                    if part != self._part:
+                        self._part = part
+                        index = d.output_index
+                        item_id = ids.get(index) or d.item_id
+                        emit(PartStart("text", index, item_id, self._phases.get(index)))
                     emit(Text(chunk=d.delta))
                     text_at.add(d.output_index)
             elif kind == _ARGS:
                 d = _DELTA.decode(data)
+                if d.sequence_number > seq:
+                    seq = d.sequence_number
                 call = calls.get(d.output_index)
                 if call is not None and d.delta:
                     call[3].append(d.delta)
                     emit(ToolRequestArg(id=call[0], chunk=d.delta))
             elif kind == _REASONING:
                 d = _DELTA.decode(data)
+                if d.sequence_number > seq:
+                    seq = d.sequence_number
                 if d.delta:
+                    part = ("reasoning_summary", d.output_index, d.summary_index)
+                    if part != self._part:
+                        self._part = part
+                        index = d.output_index
+                        item_id = ids.get(index) or d.item_id
+                        emit(PartStart("reasoning_summary", index, item_id))
                     emit(Reasoning(chunk=d.delta))
                     reasoning_at.add(d.output_index)
             elif kind == _ARGS_END:
                 a = _ARGS_DONE.decode(data)
-                complete_call(calls, a.output_index, a.arguments, emit)
+                if a.sequence_number > seq:
+                    seq = a.sequence_number
+                complete_call(calls, a.output_index, a.arguments, emit, self._owed)
             elif kind == _ADD:
                 added = _ADDED.decode(data)
+                if added.sequence_number > seq:
+                    seq = added.sequence_number
                 item = added.item
+                ids[added.output_index] = item.id
+                self._phases[added.output_index] = item.phase if type(item) is _Other else None
                 if type(item) is _Call and added.output_index not in calls:
                     calls[added.output_index] = (item.id, item.call_id, item.name, [])
                     emit(ToolRequestStart(id=item.id, name=item.name))
             elif kind == _DONE:
                 done = _ITEM_DONE.decode(data)
+                if done.sequence_number > seq:
+                    seq = done.sequence_number
                 whole = done.item
+                index = done.output_index
                 if type(whole) is _ReasoningItem:
-                    if done.output_index not in reasoning_at:
-                        texts = [_STRING.decode(p.text) for p in whole.summary]
-                        summary = "\n\n".join(text for text in texts if text)
-                        if summary:
-                            emit(Reasoning(chunk=summary))
+                    if index not in reasoning_at:
+                        for summary in whole.summary:
+                            text = _STRING.decode(summary.text)
+                            if text:
+                                emit(PartStart("reasoning_summary", index, whole.id))
+                                emit(Reasoning(chunk=text))
+                                self._part = None
                     if whole.encrypted_content is not None:
                         emit(EncryptedReasoning(id=whole.id, content=whole.encrypted_content))
                 elif type(whole) is _MessageItem:
-                    if done.output_index not in text_at:
-                        raws = [p.text for p in whole.content if p.type == "output_text"]
-                        text = "".join(map(_STRING.decode, raws))
-                        if text:
-                            emit(Text(chunk=text))
+                    if index not in text_at:
+                        for p in whole.content:
+                            text = _STRING.decode(p.text) if p.type == "output_text" else ""
+                            if text:
+                                emit(PartStart("text", index, whole.id, whole.phase))
+                                emit(Text(chunk=text))
+                                self._part = None
                 elif type(whole) is _CallDone:
-                    complete_call(calls, done.output_index, whole.arguments, emit)
+                    complete_call(calls, index, whole.arguments, emit, self._owed)
             elif kind == _LIFE:
                 if not self._metadata_sent:
                     life = _LIFECYCLE.decode(data)
+                    if life.sequence_number > seq:
+                        seq = life.sequence_number
                     self._metadata_sent = True
                     emit(Metadata(response_id=life.response.id, model=life.response.model))
+                else:  # read only for its sequence number
+                    number = _LIFECYCLE.decode(data).sequence_number
+                    if number > seq:
+                        seq = number
             else:  # response.completed
-                final = _COMPLETED.decode(data).response
-                finish_response(final.usage, final.status, calls, emit)
+                completed = _COMPLETED.decode(data)
+                final = completed.response
+                seq = max(seq, completed.sequence_number)
+                owed = self._owed[0]
+                sequence = seq if seq >= 0 else None
+                finish_response(
+                    final.usage, final.status, calls, emit, owed=owed, sequence=sequence
+                )
                 return True
+        self._seq = seq
         return False
 
 
@@ -316,8 +386,12 @@ def complete_call(
     index: int,
     arguments: str,
     emit: Callable[[Item], object],
+    owed: list[bool],
 ) -> None:
-    """A call's ``.done``: the part of ``arguments`` never streamed, then the whole call."""
+    """A call's ``.done``: the part of ``arguments`` never streamed, then the whole call.
+
+    ``owed[0]`` is set: the caller must run the call.
+    """
     call = calls.pop(index, None)
     if call is None:
         return
@@ -327,6 +401,7 @@ def complete_call(
         emit(ToolRequestArg(id=item_id, chunk=arguments[len(streamed) :]))
         streamed = arguments
     tool_call = ToolCall(item_id, call_id, name, streamed, "function", False)
+    owed[0] = True
     emit(ToolRequestComplete(tool_call=tool_call))
 
 
@@ -335,8 +410,14 @@ def finish_response(
     status: str | None,
     calls: dict[int, tuple[str, str, str, list[str]]],
     emit: Callable[[Item], object],
+    *,
+    owed: bool,
+    sequence: int | None,
 ) -> None:
     """``response.completed``: its usage, the calls still open (partial), ``done``.
+
+    ``owed`` when a call the caller must run completed (``tool_use``);
+    ``sequence`` is the largest sequence number read.
 
     ``usage`` is any object with the Responses API's usage fields (this
     module's struct, or openai-python's model).
@@ -355,7 +436,10 @@ def finish_response(
         item_id, call_id, name, parts = calls.pop(index)
         whole = ToolCall(item_id, call_id, name, "".join(parts), "function", True)
         emit(ToolRequestComplete(tool_call=whole))
-    emit(Done(stop_reason="end_turn" if status in (None, "completed") else None))
+    stop: StopReason | None = "end_turn" if status in (None, "completed") else None
+    if stop and owed:
+        stop = "tool_use"
+    emit(Done(stop_reason=stop, last_sequence_number=sequence))
 
 
 __all__ = ["FloorReader", "complete_call", "finish_response", "run_floor"]

@@ -50,7 +50,7 @@ from ._items import (
     ToolResult,
     Usage,
 )
-from ._signals import EVENTS_READ, CloseCall, EventsRead, OpenCall, Terminal
+from ._signals import EVENTS_READ, CloseCall, EventsRead, OpenCall, SequenceNumber, Terminal
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
     AutoFramer,
@@ -226,6 +226,7 @@ __all__ = [
     "Reasoning",
     "Refusal",
     "SSEFramer",
+    "SequenceNumber",
     "ServerError",
     "Start",
     "StreamInterrupted",

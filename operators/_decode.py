@@ -11,20 +11,24 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 import msgspec
-from reactivex import Observable
+from reactivex import Observable, abc
 
 from ._builtin import build
 from ._errors import decode_error
 from ._events import (
+    ANNOTATION_DECODER,
+    ANNOTATIONS_DECODER,
     DECODER_BY_TYPE,
     EVENT_DECODER,
     ITEM_DECODER,
     KNOWN_ITEM_TYPES,
     KNOWN_TYPES,
     TYPED_DECODER,
+    AnnotationAdded,
     AnyItem,
     BuiltinItem,
     CallItem,
+    CitationAdded,
     CompactionItem,
     Completed,
     CustomToolCallItem,
@@ -32,6 +36,8 @@ from ._events import (
     FunctionCallItem,
     HeldTexts,
     Incomplete,
+    ItemAdded,
+    ItemHead,
     KnownItemAdded,
     KnownItemDone,
     MessageDone,
@@ -41,18 +47,28 @@ from ._events import (
     ReasoningDone,
     ReasoningItem,
     ToolItem,
+    WireAnnotation,
     WireEvent,
 )
-from ._items import Compaction, Error
-from ._signals import EVENTS_READ, EventsRead
+from ._items import Citation, Compaction, Error, PartKind
+from ._signals import EVENTS_READ, EventsRead, SequenceNumber
 from ._sse import Frame
-from ._stage import batch_stage
+from ._stage import batch_step
 
 DecodedEvent: TypeAlias = (
-    WireEvent | ToolItem | MessageDone | ReasoningDone | Compaction | EventsRead
+    WireEvent
+    | ToolItem
+    | ItemAdded
+    | MessageDone
+    | ReasoningDone
+    | CitationAdded
+    | Compaction
+    | EventsRead
+    | SequenceNumber
 )
-"""What ``decode`` emits (``OutputItemAdded``/``Done`` are normalized away), and once,
-before the first of them, ``EVENTS_READ``."""
+"""What ``decode`` emits (output items and annotations are normalized; ``SequenceNumber``
+when the largest ``sequence_number`` read grew), and once, before the first of them,
+``EVENTS_READ``."""
 
 _PREFIX = b'{"type":"'
 #: Events that need more than passing on: output items, and the terminal ones.
@@ -62,6 +78,7 @@ _SPECIAL = frozenset(
         OutputItemDone,
         KnownItemAdded,
         KnownItemDone,
+        AnnotationAdded,
         Completed,
         Incomplete,
         Failed,
@@ -114,6 +131,9 @@ def _unknown(name: bytes) -> bytes:
     return prefix
 
 
+_ITEM_HEAD = msgspec.json.Decoder(ItemHead)
+#: Below any sequence number a server sends (msgspec reads larger integers than 64 bits as floats).
+_NO_SEQUENCE_NUMBER = -(1 << 64)
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
 _SHOWN = 200
 
@@ -226,6 +246,10 @@ def _normalize(
             return None  # an object with no string type: not an item we read
         if item_type in KNOWN_ITEM_TYPES:
             raise
+        if isinstance(event, OutputItemAdded) and event.output_index is not None:
+            # Any item announced at an output index names the parts there.
+            item_id = _ITEM_HEAD.decode(event.item).id
+            return ItemAdded(event.output_index, item_id if type(item_id) is str else None, None)
         return None
     return _from_item(event, item, name, data)
 
@@ -250,23 +274,87 @@ def _from_item(
     if isinstance(item, CallItem):
         return _tool_item(event, item)
     if isinstance(event, OutputItemAdded | KnownItemAdded):
-        return None
+        if event.output_index is None:
+            return None
+        phase = item.phase if isinstance(item, MessageItem) else None
+        return ItemAdded(event.output_index, item.id, phase)
     if isinstance(item, CompactionItem):
         if item.id is None or item.encrypted_content is None:
             return None
         return Compaction(id=item.id, content=item.encrypted_content)
+    texts: list[msgspec.Raw] = []
+    kinds: list[PartKind] = []
     if isinstance(item, MessageItem):
-        parts = item.content or ()
-        texts = [p.text for p in parts if _is_string(p.text) and p.type == "output_text"]
-        return MessageDone(event.output_index, HeldTexts(texts, name, data))
+        annotations: list[msgspec.Raw] = []
+        for part in item.content or ():
+            if part.type == "output_text":
+                text, kind = part.text, "text"
+            elif part.type == "refusal":
+                text, kind = part.refusal, "refusal"
+            else:
+                continue
+            if _is_string(text):
+                texts.append(text)
+                kinds.append(kind)  # type: ignore[arg-type]
+                annotations.append(part.annotations)
+        held = HeldTexts(texts, kinds, name, data)
+        return MessageDone(event.output_index, item.id, item.phase, held, annotations)
     assert isinstance(item, ReasoningItem)
-    texts = [p.text for p in item.summary or () if _is_string(p.text)]
+    for kind, parts in (("reasoning_summary", item.summary), ("reasoning", item.content)):
+        for piece in parts or ():
+            if _is_string(piece.text):
+                texts.append(piece.text)
+                kinds.append(kind)  # type: ignore[arg-type]
     return ReasoningDone(
         output_index=event.output_index,
         id=item.id,
-        summary=HeldTexts(texts, name, data),
+        parts=HeldTexts(texts, kinds, name, data),
         encrypted_content=item.encrypted_content,
     )
+
+
+#: A citation's fields, by annotation type (any other type gives nothing).
+_CITED = frozenset({"url_citation", "file_citation", "container_file_citation", "file_path"})
+
+
+def citation_of(annotation: msgspec.Raw) -> Citation | None:
+    """The citation an annotation gives; ``None`` for ``null`` or a type we do not read.
+
+    Raises what msgspec raises for a broken annotation of a type we read, and
+    ``_Broken`` for one that names neither a URL nor a file.
+    """
+    try:
+        wire = ANNOTATION_DECODER.decode(annotation)
+    except msgspec.ValidationError:
+        if not bytes(annotation).lstrip().startswith(b"{"):
+            raise  # an annotation must be an object
+        try:
+            kind = TYPED_DECODER.decode(annotation).type
+        except msgspec.ValidationError:
+            return None  # an object with no string type: not a citation
+        if kind in _CITED:
+            raise
+        return None  # another type: its fields are nobody's business
+    if wire is None or wire.type not in _CITED:
+        return None
+    return _citation(wire)
+
+
+def _citation(wire: WireAnnotation) -> Citation:
+    if wire.url is None and wire.file_id is None:
+        raise _Broken(f"a {wire.type} annotation needs a url or a file_id")
+    if wire.type == "url_citation":
+        return Citation(url=wire.url, title=wire.title, start=wire.start_index, end=wire.end_index)
+    if wire.type == "container_file_citation":
+        return Citation(
+            file_id=wire.file_id,
+            filename=wire.filename,
+            container_id=wire.container_id,
+            start=wire.start_index,
+            end=wire.end_index,
+        )
+    filename = wire.filename if wire.type == "file_citation" else None
+    return Citation(file_id=wire.file_id, filename=filename, start=wire.index, end=wire.index)
 
 
 _STRING = msgspec.json.Decoder(str)
@@ -280,14 +368,35 @@ def read_texts(held: HeldTexts) -> list[str] | Error:
         return _error(held.name, held.data, f"{type(exc).__name__}: {exc}")
 
 
-class EventDecoder:
-    """Decodes frames into events with no I/O; stops reading after the first terminal event."""
+def read_citations(held: HeldTexts, annotations: list[msgspec.Raw]) -> list[list[Citation]] | Error:
+    """Each held part's citations; the event's ``decode_error`` if one is broken."""
+    try:
+        out: list[list[Citation]] = []
+        for raw in annotations:
+            listed = ANNOTATIONS_DECODER.decode(raw) or ()
+            out.append([c for c in map(citation_of, listed) if c is not None])
+        return out
+    except _Broken as exc:
+        return _error(held.name, held.data, str(exc))
+    except _DECODE_FAILURES as exc:
+        return _error(held.name, held.data, f"{type(exc).__name__}: {exc}")
 
-    __slots__ = ("ended", "read_any")
+
+class EventDecoder:
+    """Decodes frames into events with no I/O; stops reading after the first terminal event.
+
+    Keeps the largest integer ``sequence_number`` of the events that decode;
+    it is told on (``SequenceNumber``) just before the terminal event, or by
+    ``last_sequence_number`` when the input ends or fails first: once, not
+    per batch, which would cost a signal per event when chunks are small.
+    """
+
+    __slots__ = ("ended", "read_any", "sequence_number")
 
     def __init__(self) -> None:
         self.ended = False
         self.read_any = False  # an event of the wire was read: ``EVENTS_READ`` went out
+        self.sequence_number = _NO_SEQUENCE_NUMBER
 
     def decode(self, frames: list[Frame]) -> list[DecodedEvent | Error]:
         out: list[DecodedEvent | Error] = []
@@ -299,6 +408,7 @@ class EventDecoder:
         routes = _ROUTES
         unknown = _UNKNOWN_PREFIXES
         special = _SPECIAL
+        top = self.sequence_number
         for name, data, oversized in frames:
             if oversized:
                 out.append(_error(name, data, "the event is larger than the size cap; skipped"))
@@ -310,6 +420,9 @@ class EventDecoder:
                     event = route[2](data)
                     if route[3]:  # most events: passed on as they are
                         append(event)  # type: ignore[arg-type]
+                        seq = event.sequence_number
+                        if type(seq) is int and seq > top:
+                            top = seq
                         continue
                 elif name and data[: len(name) + 10] == (unknown.get(name) or _unknown(name)):
                     continue  # named, and its JSON type agrees: a type we do not read
@@ -320,21 +433,32 @@ class EventDecoder:
                         continue  # an unknown type: not decoded further
                     event = (decoder or EVENT_DECODER).decode(data)
                 if type(event) in special:
+                    normalized: DecodedEvent | None
                     if type(event) is KnownItemAdded or type(event) is KnownItemDone:
                         normalized = _from_item(event, event.item, name, data)
-                        if normalized is not None:
-                            append(normalized)
-                        touched = True
-                        continue
-                    if type(event) is OutputItemAdded or type(event) is OutputItemDone:
+                    elif type(event) is OutputItemAdded or type(event) is OutputItemDone:
                         normalized = _normalize(event, name, data)
-                        if normalized is not None:
-                            out.append(normalized)
-                        touched = True
-                        continue
-                    out.append(event)  # type: ignore[arg-type]
-                    self.ended = True  # a terminal event: nothing after it is read
-                    break
+                    elif type(event) is AnnotationAdded:
+                        normalized = CitationAdded(
+                            event.output_index, citation_of(event.annotation)
+                        )
+                    else:  # a terminal event: nothing after it is read
+                        seq = event.sequence_number
+                        if type(seq) is int and seq > top:
+                            top = seq
+                        self.sequence_number = top
+                        if top != _NO_SEQUENCE_NUMBER:
+                            append(SequenceNumber(top))
+                        append(event)  # type: ignore[arg-type]
+                        self.ended = True
+                        break
+                    touched = True  # read, even when it gives nothing
+                    if normalized is not None:
+                        append(normalized)
+                    seq = event.sequence_number
+                    if type(seq) is int and seq > top:
+                        top = seq
+                    continue
             except msgspec.ValidationError as exc:
                 known = _known(data)
                 if known is False:
@@ -349,10 +473,20 @@ class EventDecoder:
                 out.append(_error(name, data, f"{type(exc).__name__}: {exc}"))
                 continue
             append(event)  # type: ignore[arg-type]
+            seq = event.sequence_number
+            if type(seq) is int and seq > top:
+                top = seq
+        self.sequence_number = top
         if not self.read_any and (touched or _any_event(out)):
             self.read_any = True
             out.insert(0, EVENTS_READ)
         return out
+
+    def last_sequence_number(self) -> list[SequenceNumber]:
+        """The largest sequence number read, for the end of input (none after a terminal event)."""
+        if self.ended or self.sequence_number == _NO_SEQUENCE_NUMBER:
+            return []
+        return [SequenceNumber(self.sequence_number)]
 
 
 def _any_event(out: list[DecodedEvent | Error]) -> bool:
@@ -361,7 +495,29 @@ def _any_event(out: list[DecodedEvent | Error]) -> bool:
 
 
 def decode_() -> Callable[[Observable[list[Frame]]], Observable[list[DecodedEvent | Error]]]:
-    return batch_stage(lambda: EventDecoder().decode)
+    def _decode(source: Observable[list[Frame]]) -> Observable[list[DecodedEvent | Error]]:
+        def subscribe(
+            observer: abc.ObserverBase[list[DecodedEvent | Error]],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            decoder = EventDecoder()  # the state lives here: one per subscription
+            step = batch_step(decoder.decode, observer)
+
+            def on_error(exc: Exception) -> None:
+                if told := decoder.last_sequence_number():
+                    observer.on_next(told)  # type: ignore[arg-type]
+                observer.on_error(exc)
+
+            def on_completed() -> None:
+                if told := decoder.last_sequence_number():
+                    observer.on_next(told)  # type: ignore[arg-type]
+                observer.on_completed()
+
+            return source.subscribe(step, on_error, on_completed, scheduler=scheduler)
+
+        return Observable(subscribe)
+
+    return _decode
 
 
-__all__ = ["DecodedEvent", "EventDecoder", "decode_", "read_texts"]
+__all__ = ["DecodedEvent", "EventDecoder", "citation_of", "decode_", "read_citations", "read_texts"]

@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
+from ._items import Citation, PartKind
+
 # ---- nested objects -------------------------------------------------------
 
 
@@ -64,26 +66,56 @@ class FailedResponse(LifecycleResponse, gc=False):
 # ---- events ---------------------------------------------------------------
 
 
-class Event(msgspec.Struct, tag_field="type", gc=False):
-    """Base of the wire events."""
+class Event(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
+    """Base of the wire events.
+
+    ``sequence_number`` is read as any JSON value: only an integer counts for
+    ``done.last_sequence_number``, and another type is no error.
+    """
+
+    sequence_number: object = None
+
+
+# A text delta's part is its (output_index, content_index), or
+# (output_index, summary_index) for a reasoning summary; ``item_id`` names the
+# part when no output_item.added did.
 
 
 class TextDelta(Event, tag="response.output_text.delta"):
     delta: str
     output_index: int | None = None
+    content_index: int | None = None
+    item_id: str | None = None
 
 
 class RefusalDelta(Event, tag="response.refusal.delta"):
     delta: str
+    output_index: int | None = None
+    content_index: int | None = None
+    item_id: str | None = None
 
 
 class ReasoningSummaryDelta(Event, tag="response.reasoning_summary_text.delta"):
     delta: str
     output_index: int | None = None
+    summary_index: int | None = None
+    item_id: str | None = None
 
 
 class ReasoningTextDelta(Event, tag="response.reasoning_text.delta"):
     delta: str
+    output_index: int | None = None
+    content_index: int | None = None
+    item_id: str | None = None
+
+
+#: A JSON value that is absent or ``null``.
+NO_TEXT = msgspec.Raw(b"null")
+
+
+class AnnotationAdded(Event, tag="response.output_text.annotation.added"):
+    #: Still JSON: an annotation of a type we do not read is nobody's business.
+    annotation: msgspec.Raw
     output_index: int | None = None
 
 
@@ -196,6 +228,7 @@ WireEvent: TypeAlias = (
     | McpArgsDelta
     | ApplyPatchDiffDelta
     | PartialImage
+    | AnnotationAdded
 )
 
 _WIRE_TYPES: tuple[type[Event], ...] = WireEvent.__args__
@@ -235,18 +268,41 @@ TYPED_DECODER = msgspec.json.Decoder(Typed)
 # ---- output items ---------------------------------------------------------
 
 
-#: A text that is absent or ``null``.
-NO_TEXT = msgspec.Raw(b"null")
-
-
 class ContentPart(msgspec.Struct, gc=False):
     type: str | None = None
     #: Still JSON: a whole item's text is decoded only if no deltas gave it.
     text: msgspec.Raw = NO_TEXT
+    refusal: msgspec.Raw = NO_TEXT
+    annotations: msgspec.Raw = NO_TEXT
 
 
 class SummaryPart(msgspec.Struct, gc=False):
     text: msgspec.Raw = NO_TEXT
+
+
+class WireAnnotation(msgspec.Struct, gc=False):
+    """An annotation of a message's text: the fields of the four citation types."""
+
+    type: str
+    url: str | None = None
+    title: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    container_id: str | None = None
+    start_index: int | None = None
+    end_index: int | None = None
+    index: int | None = None
+
+
+ANNOTATION_DECODER = msgspec.json.Decoder(WireAnnotation | None)
+ANNOTATIONS_DECODER = msgspec.json.Decoder(list[msgspec.Raw] | None)
+
+
+class ItemHead(msgspec.Struct, gc=False):
+    """The ``id`` of an output item of a type we do not read (any JSON value)."""
+
+    type: str
+    id: object = None
 
 
 class WireItem(msgspec.Struct, tag_field="type", gc=False):
@@ -280,12 +336,15 @@ class CustomToolCallItem(CallItem, tag="custom_tool_call"):
 
 
 class MessageItem(WireItem, tag="message"):
+    id: str | None = None
+    phase: str | None = None
     content: list[ContentPart] | None = None
 
 
 class ReasoningItem(WireItem, tag="reasoning"):
     id: str | None = None
     summary: list[SummaryPart] | None = None
+    content: list[SummaryPart] | None = None
     encrypted_content: str | None = None
 
 
@@ -456,32 +515,57 @@ class HeldTexts(msgspec.Struct, gc=False):
 
     Deltas usually did, and then the repeated text (often the longest part of
     the stream) is never decoded. Its JSON has parsed and each text is a
-    string; what may still fail is UTF-8, reported then as the event's
-    ``decode_error``, hence its SSE ``name`` and ``data``.
+    string; what may still fail is UTF-8 (or, for a message, its
+    annotations), reported then as the event's ``decode_error``, hence its
+    SSE ``name`` and ``data``. ``kinds`` gives each text's part kind.
     """
 
     texts: list[msgspec.Raw]
+    kinds: list[PartKind]
     name: bytes | None
     data: bytes
 
 
+class ItemAdded(msgspec.Struct, gc=False):
+    """``output_item.added`` of an item that is not a tool call: what names its parts."""
+
+    output_index: int
+    id: str | None
+    phase: str | None
+
+
 class MessageDone(msgspec.Struct, gc=False):
-    """A message item's ``output_item.done``: the texts of its ``output_text`` parts."""
+    """A message item's ``output_item.done``: its ``output_text`` and ``refusal`` parts.
 
-    output_index: int | None
-    text: HeldTexts
-
-
-class ReasoningDone(msgspec.Struct, gc=False):
-    """A reasoning item's ``output_item.done``: its summary texts and encrypted content."""
+    ``annotations`` holds each part's annotations, still JSON.
+    """
 
     output_index: int | None
     id: str | None
-    summary: HeldTexts
+    phase: str | None
+    parts: HeldTexts
+    annotations: list[msgspec.Raw]
+
+
+class ReasoningDone(msgspec.Struct, gc=False):
+    """A reasoning item's ``output_item.done``: its summary and raw texts, encrypted content."""
+
+    output_index: int | None
+    id: str | None
+    parts: HeldTexts
     encrypted_content: str | None
 
 
+class CitationAdded(msgspec.Struct, gc=False):
+    """``output_text.annotation.added``: its citation, ``None`` for an annotation we do not read."""
+
+    output_index: int | None
+    citation: Citation | None
+
+
 __all__ = [
+    "ANNOTATIONS_DECODER",
+    "ANNOTATION_DECODER",
     "DECODER_BY_TYPE",
     "DELTA_TYPES",
     "EVENT_DECODER",
@@ -490,12 +574,14 @@ __all__ = [
     "KNOWN_TYPES",
     "NO_TEXT",
     "TYPED_DECODER",
+    "AnnotationAdded",
     "AnyItem",
     "ApplyPatchCallItem",
     "ApplyPatchDiffDelta",
     "BuiltinItem",
     "CallItem",
     "Caller",
+    "CitationAdded",
     "CodeInterpreterCallItem",
     "CodeInterpreterCodeDelta",
     "CompactionItem",
@@ -516,6 +602,8 @@ __all__ = [
     "ImageGenerationCallItem",
     "InProgress",
     "Incomplete",
+    "ItemAdded",
+    "ItemHead",
     "KnownItemAdded",
     "KnownItemDone",
     "LocalShellCallItem",
@@ -540,5 +628,6 @@ __all__ = [
     "TextDelta",
     "ToolItem",
     "WebSearchCallItem",
+    "WireAnnotation",
     "WireEvent",
 ]

@@ -3,6 +3,9 @@
 - After the first terminal event: completes pending calls (``partial``),
   emits ``done`` with its stop reason, and disposes its source (an HTTP
   connection closes; nothing after it is read).
+- ``done`` carries the largest ``sequence_number`` read, and ``tool_use``
+  instead of ``end_turn`` when the caller owes an action: a call it must run
+  completed whole, or the server asked for an approval.
 - When the source completes first: one ``stream_interrupted`` error (saying
   which framing and wire were tried when not one event of the wire was
   read), pending calls completed (``partial``), ``done``.
@@ -21,11 +24,17 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
 
 from ._errors import StreamInterrupted, item_from_exception
-from ._items import Done, Error, Item, Start, StopReason, ToolRequestComplete
-from ._signals import EventsRead, OpenCall, Terminal
+from ._items import ApprovalRequest, Done, Error, Item, Start, StopReason, ToolRequestComplete
+from ._signals import EventsRead, OpenCall, SequenceNumber, Terminal
 from ._tool_collect import Collected
 
-_SIGNALS = frozenset({OpenCall, Terminal, EventsRead})
+_SIGNALS = frozenset({OpenCall, Terminal, EventsRead, SequenceNumber})
+#: Items after which the caller may owe an action (``tool_use``).
+_OWING = frozenset({ToolRequestComplete, ApprovalRequest})
+#: What ``finalize`` looks at: signals, and the items above; the rest is passed on.
+_SPECIAL = _SIGNALS | _OWING
+#: Signals that say nothing of the stream's content (an error before them stays last).
+_QUIET = frozenset({EventsRead, SequenceNumber})
 _ENDED_EARLY = "the stream ended before the response completed"
 #: The names the end-of-input message gives a wire and a framing.
 WIRE_NAMES = {
@@ -69,9 +78,13 @@ def finalize_(
             # stream sees it. Its id is made now: not on the way to a first item.
             started = not start
             message_id = str(uuid.uuid4()) if start else ""
+            last_sequence_number: int | None = None
+            owed = False  # the caller owes an action (a call to run, an approval)
 
             def emit(item: Item) -> None:
-                nonlocal caller_failed
+                nonlocal caller_failed, owed
+                if type(item) in _OWING and _owed(item):  # type: ignore[arg-type]
+                    owed = True
                 try:
                     observer.on_next(item)
                 except BaseException:
@@ -98,23 +111,27 @@ def finalize_(
                     elif not call.done:
                         tail.extend(call.close(partial=True))
                 opened.clear()
-                tail.append(Done(stop_reason=stop_reason))
                 for item in tail:
                     if disposed:
                         return
                     emit(item)
+                if disposed:
+                    return
+                if stop_reason == "end_turn" and owed:
+                    stop_reason = "tool_use"
+                emit(Done(stop_reason, last_sequence_number))
                 observer.on_completed()
 
             def on_next(batch: list[Collected]) -> None:
-                nonlocal caller_failed, events_read, server_error_last
+                nonlocal caller_failed, events_read, server_error_last, last_sequence_number
                 if finished:
                     return
                 if not started:
                     begin()
-                signals = _SIGNALS
+                special = _SPECIAL
                 deliver = observer.on_next
                 for item in batch:
-                    if type(item) not in signals:
+                    if type(item) not in special:
                         try:
                             deliver(item)  # type: ignore[arg-type]
                         except BaseException:
@@ -122,10 +139,16 @@ def finalize_(
                             raise
                         if disposed:
                             return
+                    elif type(item) in _OWING:
+                        emit(item)  # type: ignore[arg-type]
+                        if disposed:
+                            return
                     elif type(item) is OpenCall:
                         if len(opened) > 32:  # keep only calls still open
                             opened[:] = [c for c in opened if not c.done or c.held is not None]
                         opened.append(item)
+                    elif type(item) is SequenceNumber:
+                        last_sequence_number = item.number
                     elif type(item) is Terminal:
                         finish(None, item.stop_reason)
                         return
@@ -134,7 +157,7 @@ def finalize_(
                 last = batch[-1]
                 if type(last) is Error:
                     server_error_last = last.kind != "decode_error"
-                elif server_error_last and type(last) is not EventsRead:
+                elif server_error_last and type(last) not in _QUIET:
                     server_error_last = False  # a later event gave an item
 
             def on_error(exc: Exception) -> None:
@@ -166,6 +189,14 @@ def finalize_(
         return Observable(subscribe)
 
     return _finalize
+
+
+def _owed(item: ToolRequestComplete | ApprovalRequest) -> bool:
+    """Whether the caller owes an action: a call it must run completed whole, or an approval."""
+    if type(item) is ApprovalRequest:
+        return True
+    call = item.tool_call  # type: ignore[union-attr]
+    return not call.provider_executed and not call.partial
 
 
 __all__ = ["FRAMING_NAMES", "WIRE_NAMES", "ended_early", "finalize_"]

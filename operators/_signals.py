@@ -136,4 +136,10 @@ class CloseCall(NamedTuple):
     partial: bool = False
 
 
-__all__ = ["EVENTS_READ", "CloseCall", "EventsRead", "OpenCall", "Terminal"]
+class SequenceNumber(NamedTuple):
+    """The largest Responses ``sequence_number`` read so far grew to ``number``."""
+
+    number: int
+
+
+__all__ = ["EVENTS_READ", "CloseCall", "EventsRead", "OpenCall", "SequenceNumber", "Terminal"]

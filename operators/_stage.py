@@ -27,6 +27,27 @@ def join_short_tail(parts: list[AnyStr], separator: AnyStr) -> None:
         parts[-GROUP:] = [separator.join(tail)]
 
 
+def batch_step(
+    step: Callable[[list[_In]], list[_Out]], observer: abc.ObserverBase[list[_Out]]
+) -> Callable[[list[_In]], None]:
+    """An ``on_next`` that passes each list through ``step``; empty results are not passed on.
+
+    ``step`` raising is a bug, not a stream fault: it goes to ``on_error``
+    (``finalize`` turns it into an item).
+    """
+
+    def on_next(batch: list[_In]) -> None:
+        try:
+            out = step(batch)
+        except Exception as exc:
+            observer.on_error(exc)
+            return
+        if out:
+            observer.on_next(out)
+
+    return on_next
+
+
 def batch_stage(
     make: Callable[[], Callable[[list[_In]], list[_Out]]],
 ) -> Callable[[Observable[list[_In]]], Observable[list[_Out]]]:
@@ -41,17 +62,7 @@ def batch_stage(
             observer: abc.ObserverBase[list[_Out]],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            step = make()  # the state lives here: one per subscription
-
-            def on_next(batch: list[_In]) -> None:
-                try:
-                    out = step(batch)
-                except Exception as exc:
-                    observer.on_error(exc)
-                    return
-                if out:
-                    observer.on_next(out)
-
+            on_next = batch_step(make(), observer)  # the state lives here: one per subscription
             return source.subscribe(
                 on_next, observer.on_error, observer.on_completed, scheduler=scheduler
             )
@@ -61,4 +72,4 @@ def batch_stage(
     return _stage
 
 
-__all__ = ["GROUP", "batch_stage", "join_short_tail"]
+__all__ = ["GROUP", "batch_stage", "batch_step", "join_short_tail"]

@@ -35,15 +35,15 @@ from ._items import (
     ToolRequestStart,
     ToolResult,
 )
-from ._signals import CloseCall, EventsRead, OpenCall, Terminal
+from ._signals import CloseCall, EventsRead, OpenCall, SequenceNumber, Terminal
 from ._stage import GROUP, batch_stage, join_short_tail
 
 #: Default cap on one tool call's input (SPEC §5).
 DEFAULT_MAX_TOOL_INPUT_BYTES = 16 * 1024 * 1024
 
-Collected: TypeAlias = Item | OpenCall | Terminal | EventsRead
-"""What ``collect_tools`` emits: items, ``OpenCall`` when a call opens, ``Terminal`` and
-``EventsRead``."""
+Collected: TypeAlias = Item | OpenCall | Terminal | EventsRead | SequenceNumber
+"""What ``collect_tools`` emits: items, ``OpenCall`` when a call opens, and the signals
+``Terminal``, ``EventsRead`` and ``SequenceNumber``."""
 
 
 _TOOL_EVENTS = frozenset(

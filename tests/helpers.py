@@ -30,7 +30,13 @@ ERROR_KINDS = frozenset(
         "cancelled",
     }
 )
-STOP_REASONS = frozenset({"end_turn", "length", "content_filter", None})
+STOP_REASONS = frozenset({"end_turn", "tool_use", "length", "content_filter", "pause", None})
+#: The part kinds a chunk of each type may belong to (SPEC §1 Parts).
+PART_KINDS = {
+    "text": ("text",),
+    "refusal": ("refusal",),
+    "reasoning": ("reasoning", "reasoning_summary"),
+}
 
 JSONObject = dict[str, Any]
 
@@ -133,8 +139,30 @@ def check_items(items: Sequence[Item]) -> list[JSONObject]:
     return objects
 
 
+def check_parts(items: Sequence[JSONObject]) -> None:
+    """SPEC §2 invariant 8: each chunk belongs to the latest ``part_start``, of its kind.
+
+    And a ``part_start`` comes right before its part's first chunk, never alone.
+    """
+    part: str | None = None
+    for at, item in enumerate(items):
+        kind = item["type"]
+        if kind == "part_start":
+            assert item["kind"] in ("text", "refusal", "reasoning", "reasoning_summary"), item
+            assert item["index"] is None or isinstance(item["index"], int), item
+            assert item["id"] is None or isinstance(item["id"], str), item
+            assert item["phase"] is None or isinstance(item["phase"], str), item
+            following = items[at + 1]["type"] if at + 1 < len(items) else None
+            assert item["kind"] in PART_KINDS.get(following or "", ()), (
+                f"part_start not followed by a chunk of its kind: {item!r}, then {following!r}"
+            )
+            part = item["kind"]
+        elif kind in PART_KINDS:
+            assert part in PART_KINDS[kind], f"{kind} chunk in a {part!r} part: {item!r}"
+
+
 def check_invariants(items: Sequence[JSONObject]) -> None:
-    """SPEC §2 invariants 1, 2, 3, 4, 7, 9 and the §1/§4 field rules, on items in JSON form."""
+    """SPEC §2 invariants 1, 2, 3, 4, 7, 8, 9 and the §1/§4 field rules, on items in JSON form."""
     assert items, "no items at all"
     types = [item["type"] for item in items]
     # 1. exactly one start, first
@@ -145,6 +173,9 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
     assert types[-1] == "done", f"last item is {types[-1]!r}"
     assert types.count("done") == 1, "more than one done"
     assert items[-1]["stop_reason"] in STOP_REASONS
+    last_sequence_number = items[-1]["last_sequence_number"]
+    assert last_sequence_number is None or isinstance(last_sequence_number, int)
+    check_parts(items)
     assert types.count("metadata") <= 1, "more than one metadata"
     # 3. and 4. tool calls: opened by start, matched in order by one complete
     open_calls: dict[str, list[dict[str, Any]]] = {}
@@ -205,7 +236,15 @@ def check_invariants(items: Sequence[JSONObject]) -> None:
             pending = {key: len(value) for key, value in open_calls.items() if value}
             assert not pending, f"calls never completed before done: {pending!r}"
         else:
-            assert kind in ("start", "metadata", "encrypted_reasoning", "compaction", "usage"), kind
+            assert kind in (
+                "start",
+                "metadata",
+                "encrypted_reasoning",
+                "compaction",
+                "usage",
+                "part_start",
+                "citation",
+            ), kind
 
 
 def _check_result(item: JSONObject, calls: list[dict[str, Any]] | None) -> None:

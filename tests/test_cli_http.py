@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from unittest.mock import ANY
 
 import pytest
 from rxresponses._http_cli import DEFAULT_BASE_URL, DEFAULT_RATE, demo_recording_path
@@ -96,12 +95,13 @@ def test_demo_exits_0_shows_the_answer_and_logs_to_the_cache_not_the_cwd(tmp_pat
     assert [call["name"] for call in tool_calls(items)] == ["get_weather", "get_weather"]
     assert of_type(items, "reasoning", "encrypted_reasoning", "usage")
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
+    # The answer asks for two weather calls: the caller owes them.
+    assert items[-1] == {"type": "done", "stop_reason": "tool_use", "last_sequence_number": 108}
     text = "".join(item["chunk"] for item in of_type(items, "text"))
     assert text in done.stdout
     assert '"city": "Kyoto"' in done.stdout  # pretty-printed arguments
     assert "\x1b" not in done.stdout  # not a terminal: plain text
-    assert done.stdout.splitlines()[-2].startswith("done: end_turn")
+    assert done.stdout.splitlines()[-2].startswith("done: tool_use")
 
 
 def test_demo_writes_the_log_where_asked(tmp_path: Path) -> None:
@@ -111,8 +111,8 @@ def test_demo_writes_the_log_where_asked(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == f"JSON Lines log: {log}"
     assert jsonl(log.read_text())[-1] == {
         "type": "done",
-        "stop_reason": "end_turn",
-        "last_sequence_number": ANY,
+        "stop_reason": "tool_use",
+        "last_sequence_number": 108,
     }
 
 
@@ -169,8 +169,8 @@ async def test_stream_without_a_key_sends_no_authorization_header() -> None:
         assert "Authorization" not in server.stats.received[0].headers
     assert jsonl(out)[-1] == {
         "type": "done",
-        "stop_reason": "end_turn",
-        "last_sequence_number": ANY,
+        "stop_reason": "tool_use",
+        "last_sequence_number": 108,
     }
 
 

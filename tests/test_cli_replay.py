@@ -135,7 +135,7 @@ def test_u2028_in_a_json_string_stays_on_one_line(tmp_path: Path) -> None:
     result = replay(str(path), "--jsonl")
     assert result.returncode == 0
     items = parse_jsonl(result.stdout)  # split on "\n" only
-    assert [i["type"] for i in items] == ["start", "text", "metadata", "done"]
+    assert [i["type"] for i in items] == ["start", "part_start", "text", "metadata", "done"]
     assert chunks_of(items, "text") == [text]
 
 
@@ -212,8 +212,9 @@ def test_output_is_flushed_after_each_input_chunk() -> None:
         process.stdin.write(_delta("first"))
         process.stdin.flush()
         # the rest is not written yet: the first items must already be out
-        start, text = _read_lines(process.stdout, 2, timeout=20)
+        start, part, text = _read_lines(process.stdout, 3, timeout=20)
         assert json.loads(start)["type"] == "start"
+        assert json.loads(part)["type"] == "part_start"
         assert json.loads(text) == {"type": "text", "chunk": "first"}
         process.stdin.write(_delta("second"))
         process.stdin.flush()

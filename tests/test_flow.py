@@ -146,7 +146,7 @@ async def test_slow_consumer_pauses_the_http_source() -> None:
     unbounded_items, unbounded_most, _ = await _most_ahead(None, None)
     bounded_items, bounded_most, _ = await _most_ahead(FlowControl(), 64)
 
-    assert bounded_items == unbounded_items == 3000 + 2  # start and done too
+    assert bounded_items == unbounded_items == 3000 + 3  # start, part_start and done too
     assert unbounded_most > 1000  # without flow control the whole answer piles up
     assert bounded_most < 64 + 400  # the bound plus at most one bounded read's items
 
@@ -156,7 +156,7 @@ async def test_slow_consumer_with_flow_control_holds_far_less_memory() -> None:
     unbounded_items, _, unbounded_peak = await _most_ahead(None, None, deltas=20_000)
     bounded_items, _, bounded_peak = await _most_ahead(FlowControl(), 64, deltas=20_000)
 
-    assert unbounded_items == bounded_items == 20_000 + 2
+    assert unbounded_items == bounded_items == 20_000 + 3
     assert bounded_peak * 2 < unbounded_peak  # unbounded, most of the answer piles up
 
 
@@ -179,7 +179,7 @@ async def test_waiting_on_a_paused_consumer_does_not_count_toward_the_idle_timeo
                 await asyncio.sleep(1.0)  # paused for over three idle timeouts
 
     assert not [item for item in seen if isinstance(item, Error)]
-    assert len(seen) == 2000 + 2
+    assert len(seen) == 2000 + 3
 
 
 def test_max_items_without_flow_control_is_refused_at_the_call() -> None:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from unittest.mock import ANY
 
 import aiohttp
 import pytest
@@ -31,6 +30,8 @@ from rxresponses.server import ReplayServer, split_events
 from tests.helpers import as_json, check_items, errors, tool_calls, without_message_id
 
 DEMO = Path(demo_recording_path())
+#: The demo answer asks for two weather calls: the caller owes them, hence tool_use.
+DEMO_DONE = Done(stop_reason="tool_use", last_sequence_number=108)
 BODY = build_request("gpt-5", "What's the weather in Lisbon and Kyoto?")
 KEY = "sk-test-Zq81xSECRETkey0042"
 #: Generous bound for anything that should happen "at once" on a loaded machine.
@@ -232,14 +233,14 @@ async def test_long_generation_is_not_capped_by_the_idle_timeout() -> None:
     async with ReplayServer([b"".join(events)], events_per_second=25) as server:  # ~1.6 s
         items = await collect(stream_responses(BODY, base_url=server.base_url, idle_timeout=0.5))
     assert errors(as_json(items)) == []
-    assert items[-1] == Done(stop_reason="end_turn")
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=108)
 
 
 @pytest.mark.asyncio
 async def test_server_keeping_the_connection_open_after_completed_still_gives_done() -> None:
     async with ReplayServer([DEMO], events_per_second=None, keep_open_after_end=True) as server:
         items = await collect(stream_responses(BODY, base_url=server.base_url, idle_timeout=60))
-        assert items[-1] == Done(stop_reason="end_turn")
+        assert items[-1] == DEMO_DONE
         assert await server.stats.wait_for_disconnect(timeout=1.0), "the client never closed"
         assert server.stats.completed == 0
 
@@ -285,7 +286,7 @@ async def test_stall_after_the_headers_past_the_idle_timeout_is_a_timeout() -> N
     assert error["kind"] == "timeout"
     assert error["retryable"] is True
     assert error["status"] is None
-    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": ANY}
+    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": 9}
 
 
 @pytest.mark.asyncio
@@ -553,7 +554,7 @@ async def test_many_subscribe_dispose_cycles_leave_nothing_open() -> None:
         assert await settle(lambda: not other_tasks())
         # And the server still serves whole streams afterwards.
         final = await collect(items)
-        assert final[-1] == Done(stop_reason="end_turn")
+        assert final[-1] == DEMO_DONE
     gc.collect()  # an unclosed session or connector would warn here, and warnings are errors
 
 
@@ -576,12 +577,12 @@ async def test_caller_session_is_reused_left_open_and_never_leaks_a_connection()
             assert await settle(lambda run=run: len(run.items) >= 2)
             subscription.dispose()
         for _ in range(3):
-            assert (await collect(items))[-1] == Done(stop_reason="end_turn")
+            assert (await collect(items))[-1] == DEMO_DONE
         async with ReplayServer([DEMO], status=500) as failing:
             bad = stream_responses(BODY, base_url=failing.base_url, session=session)
             assert only_error(await collect(bad)).kind == "server_error"
         assert not session.closed
-        assert (await collect(items))[-1] == Done(stop_reason="end_turn")
+        assert (await collect(items))[-1] == DEMO_DONE
 
 
 # --- fan-out ---------------------------------------------------------------------------

@@ -71,6 +71,18 @@ def deltas(draw: st.DrawFn) -> JSONObject:
         event["output_index"] = draw(indexes)
     if draw(st.booleans()):
         event["item_id"] = draw(ids)
+    if draw(st.booleans()):  # the part within the item
+        sub = (
+            "summary_index" if kind == "response.reasoning_summary_text.delta" else "content_index"
+        )
+        event[sub] = draw(st.integers(0, 2))
+    return _numbered(draw, event)
+
+
+def _numbered(draw: st.DrawFn, event: JSONObject) -> JSONObject:
+    """The event, maybe with a ``sequence_number`` (an integer, or now and then not one)."""
+    if draw(st.booleans()):
+        event["sequence_number"] = draw(st.one_of(st.integers(-2, 50), st.sampled_from(["7", 1.5])))
     return event
 
 
@@ -94,11 +106,19 @@ def item_added(draw: st.DrawFn) -> JSONObject:
     item = draw(
         st.one_of(
             tool_items(),
-            st.fixed_dictionaries({"type": st.just("message"), "content": st.just([])}),
+            st.fixed_dictionaries(
+                {"type": st.just("message"), "content": st.just([])},
+                optional={
+                    "id": st.sampled_from(["msg_1", "msg_2"]),
+                    "phase": st.sampled_from(["commentary", "final_answer"]),
+                },
+            ),
+            st.fixed_dictionaries({"type": st.just("reasoning"), "id": st.just("rs_1")}),
             st.fixed_dictionaries({"type": st.just("web_search_call"), "id": ids}),
         )
     )
-    return {"type": "response.output_item.added", "output_index": draw(indexes), "item": item}
+    added = {"type": "response.output_item.added", "output_index": draw(indexes), "item": item}
+    return _numbered(draw, added)
 
 
 @st.composite
@@ -132,13 +152,20 @@ def item_done(draw: st.DrawFn) -> JSONObject:
     elif which == "message":
         parts = draw(
             st.lists(
-                st.fixed_dictionaries(
-                    {"type": st.sampled_from(["output_text", "refusal"]), "text": texts}
+                st.one_of(
+                    st.fixed_dictionaries(
+                        {"type": st.just("output_text"), "text": texts},
+                        optional={"annotations": st.lists(annotations, max_size=2)},
+                    ),
+                    st.fixed_dictionaries({"type": st.just("refusal"), "refusal": texts}),
                 ),
                 max_size=3,
             )
         )
         item = {"type": "message", "role": "assistant", "content": parts}
+        if draw(st.booleans()):
+            item["id"] = "msg_1"
+            item["phase"] = draw(st.sampled_from(["commentary", "final_answer", None]))
     elif which == "reasoning":
         item = {
             "type": "reasoning",
@@ -153,12 +180,46 @@ def item_done(draw: st.DrawFn) -> JSONObject:
             item["id"] = draw(st.sampled_from(["rs_1", "rs_2"]))
         if draw(st.booleans()):
             item["encrypted_content"] = draw(st.sampled_from(["gAAAA", "b64+/=="]))
+        if draw(st.booleans()):
+            item["content"] = [{"type": "reasoning_text", "text": draw(texts)}]
     else:
         item = {"type": "tool_search_call", "id": "ts_1"}  # a type that gives nothing
     event: JSONObject = {"type": "response.output_item.done", "item": item}
     if which == "tool" or draw(st.booleans()):
         event["output_index"] = draw(indexes)
-    return event
+    return _numbered(draw, event)
+
+
+annotations = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.just("url_citation"), "url": st.sampled_from(["https://a.example/", "u"])},
+        optional={
+            "title": st.sampled_from(["A", "é"]),
+            "start_index": st.integers(0, 9),
+            "end_index": st.integers(0, 9),
+        },
+    ),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["file_citation", "file_path"]), "file_id": st.just("file-1")},
+        optional={"filename": st.just("a.txt"), "index": st.integers(0, 9)},
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("container_file_citation"), "file_id": st.just("cfile-1")},
+        optional={"container_id": st.just("cntr_1"), "start_index": st.integers(0, 9)},
+    ),
+    st.just({"type": "some_new_annotation", "x": 1}),
+)
+
+
+@st.composite
+def annotation_added(draw: st.DrawFn) -> JSONObject:
+    event: JSONObject = {
+        "type": "response.output_text.annotation.added",
+        "annotation": draw(_maybe(annotations)),
+    }
+    if draw(st.booleans()):
+        event["output_index"] = draw(indexes)
+    return _numbered(draw, event)
 
 
 def _response(draw: st.DrawFn) -> JSONObject:
@@ -257,6 +318,7 @@ unknown = st.one_of(
 well_formed = st.one_of(
     deltas(),
     deltas(),
+    annotation_added(),
     item_added(),
     tool_pieces(),
     tool_pieces(),

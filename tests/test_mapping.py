@@ -3,20 +3,33 @@
 from typing import Any
 
 import pytest
+import reactivex
+from reactivex.disposable import Disposable
 from rxresponses import (
     Done,
     EncryptedReasoning,
     Error,
     Metadata,
+    PartStart,
     Reasoning,
     Refusal,
     Text,
     Usage,
+    responses,
+)
+from rxresponses.operators import (
+    ApprovalRequest,
+    SequenceNumber,
+    Terminal,
+    ToolCall,
+    ToolRequestComplete,
+    finalize,
 )
 
 from tests.wire import (
     Event,
     args_delta,
+    args_done,
     completed,
     created,
     function_call_added,
@@ -90,14 +103,14 @@ def test_lifecycle_event_without_response_is_a_decode_error_and_no_metadata() ->
 def test_refusal_delta_gives_refusal() -> None:
     items = run_events([{"type": "response.refusal.delta", "delta": "I can't"}, completed()])
 
-    assert items[1] == Refusal(chunk="I can't")
+    assert items[1:3] == [PartStart(kind="refusal"), Refusal(chunk="I can't")]
 
 
 def test_raw_reasoning_text_delta_gives_reasoning() -> None:
     event = {"type": "response.reasoning_text.delta", "delta": "step 1", "output_index": 0}
     items = run_events([event, completed()])
 
-    assert items[1] == Reasoning(chunk="step 1")
+    assert items[1:3] == [PartStart(kind="reasoning", index=0), Reasoning(chunk="step 1")]
 
 
 @pytest.mark.parametrize(
@@ -120,6 +133,8 @@ def test_empty_delta_gives_nothing(kind: str) -> None:
     [
         {"type": "keepalive", "sequence_number": 3},
         {"type": "response.output_text.annotation.added", "annotation": {"x": 1}},
+        {"type": "response.output_text.annotation.added", "annotation": {"type": "new", "url": 5}},
+        {"type": "response.output_text.annotation.added", "annotation": None},
         {"type": "response.web_search_call.searching", "output_index": 0},
         {"type": "response.content_part.added", "part": {"type": "output_text"}},
         {"type": "response.something_new", "delta": 5},
@@ -128,13 +143,13 @@ def test_empty_delta_gives_nothing(kind: str) -> None:
 def test_unknown_or_unused_events_give_nothing(event: dict[str, Any]) -> None:
     items = run_events([event, text_delta("x"), completed()])
 
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
 
 
 def test_missing_delta_is_a_decode_error_and_the_stream_goes_on() -> None:
     items = run_events([{"type": "response.output_text.delta"}, text_delta("after"), completed()])
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
     assert errors(items)[0].retryable is False
     assert errors(items)[0].retry_after is None
@@ -149,10 +164,15 @@ def test_mistyped_field_is_a_decode_error() -> None:
 # ---- whole items in output_item.done --------------------------------------
 
 
-def test_message_item_done_without_deltas_gives_its_text() -> None:
+def test_message_item_done_without_deltas_gives_each_part_with_its_part_start() -> None:
     items = run_events([message_item_done("Hello", " there", output_index=0), completed()])
 
-    assert items[1] == Text(chunk="Hello there")
+    assert items[1:5] == [
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="Hello"),
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk=" there"),
+    ]
 
 
 def test_message_item_done_after_deltas_for_its_index_gives_nothing_more() -> None:
@@ -195,8 +215,11 @@ def test_reasoning_item_done_without_deltas_gives_summary_before_encrypted_conte
         [reasoning_item_done("blob", summary=["First.", "", "Second."]), completed()]
     )
 
-    assert items[1:3] == [
-        Reasoning(chunk="First.\n\nSecond."),
+    assert items[1:6] == [
+        PartStart(kind="reasoning_summary", index=0, id="r_1"),
+        Reasoning(chunk="First."),
+        PartStart(kind="reasoning_summary", index=0, id="r_1"),
+        Reasoning(chunk="Second."),
         EncryptedReasoning(id="r_1", content="blob"),
     ]
 
@@ -206,7 +229,7 @@ def test_reasoning_item_done_after_reasoning_deltas_gives_only_encrypted_content
         [reasoning_delta("thinking", 0), reasoning_item_done("blob", summary=["thinking"])]
     )
 
-    assert types(items)[1:3] == ["reasoning", "encrypted_reasoning"]
+    assert types(items)[1:4] == ["part_start", "reasoning", "encrypted_reasoning"]
     assert len([item for item in items if isinstance(item, Reasoning)]) == 1
 
 
@@ -222,7 +245,7 @@ def test_message_item_done_text_not_in_utf8_is_a_decode_error_when_its_text_is_n
     data = _not_utf8([message_item_done("aBADb"), text_delta("after", 1), completed()], named)
     items = run(data)
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
     assert "response.output_item.done" in errors(items)[0].message
 
@@ -232,7 +255,11 @@ def test_message_item_done_text_not_in_utf8_passes_when_deltas_gave_the_text(nam
     # The repeated text is not read then, like any other field nobody reads.
     data = _not_utf8([text_delta("ab", 0), message_item_done("aBADb"), completed()], named)
 
-    assert run(data)[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+    assert run(data)[1:] == [
+        PartStart(kind="text", index=0),
+        Text(chunk="ab"),
+        Done(stop_reason="end_turn"),
+    ]
 
 
 @pytest.mark.parametrize("text", [5, True, ["a"], {"a": 1}])
@@ -244,20 +271,30 @@ def test_message_item_done_text_of_another_type_is_a_decode_error_even_after_del
     done["item"]["content"].append({"type": "output_text", "text": text})
     items = run_events([*deltas, done, text_delta("after", 1), completed()])
 
-    assert types(items) == ["start", *["text"] * len(deltas), "error", "text", "done"]
+    streamed = ["part_start", "text"] if deltas else []
+    assert types(items) == ["start", *streamed, "error", "part_start", "text", "done"]
     assert [item.kind for item in errors(items)] == ["decode_error"]
     assert [item for item in items if isinstance(item, Text)][-1] == Text(chunk="after")
 
 
-def test_message_item_done_null_texts_and_other_parts_give_only_the_output_text() -> None:
+def test_message_item_done_gives_text_and_refusal_parts_in_order_and_skips_the_rest() -> None:
     done = message_item_done("a", "b")
     done["item"]["content"][1:1] = [
         {"type": "output_text", "text": None},
         {"type": "refusal", "refusal": "no", "text": "not output text"},
+        {"type": "output_image", "text": "not a text part"},
     ]
     items = run_events([done, completed()])
 
-    assert items[1:] == [Text(chunk="ab"), Done(stop_reason="end_turn")]
+    assert items[1:] == [
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="a"),
+        PartStart(kind="refusal", index=0, id="msg_1"),
+        Refusal(chunk="no"),
+        PartStart(kind="text", index=0, id="msg_1"),
+        Text(chunk="b"),
+        Done(stop_reason="end_turn"),
+    ]
 
 
 @pytest.mark.parametrize("named", [True, False])
@@ -277,6 +314,7 @@ def test_reasoning_item_done_summary_not_in_utf8_passes_when_deltas_gave_it(name
     items = run(_not_utf8(events, named))
 
     assert items[1:] == [
+        PartStart(kind="reasoning_summary", index=0),
         Reasoning(chunk="ab"),
         EncryptedReasoning(id="r_1", content="blob"),
         Done(stop_reason="end_turn"),
@@ -417,7 +455,7 @@ def test_nothing_after_the_first_terminal_event_is_read() -> None:
         ]
     )
 
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
     assert items[-1] == Done(stop_reason="end_turn")
 
 
@@ -430,7 +468,7 @@ def test_terminal_event_that_fails_to_decode_does_not_end_the_response() -> None
         ]
     )
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert errors(items)[0].kind == "decode_error"
 
 
@@ -499,7 +537,7 @@ def test_error_event_retry_after_comes_from_its_message(
 def test_stream_goes_on_after_an_error_event() -> None:
     items = run_events([{"type": "error", "message": "hiccup"}, text_delta("on"), completed()])
 
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
     assert items[-1] == Done(stop_reason="end_turn")
 
 
@@ -509,7 +547,7 @@ def test_stream_goes_on_after_an_error_event() -> None:
 def test_end_of_input_without_terminal_event_is_a_retryable_stream_interrupted() -> None:
     items = run_events([text_delta("half an ans")])
 
-    assert types(items) == ["start", "text", "error", "done"]
+    assert types(items) == ["start", "part_start", "text", "error", "done"]
     error = errors(items)[0]
     assert (error.kind, error.retryable, error.status) == ("stream_interrupted", True, None)
     assert "ended before the response completed" in error.message
@@ -556,3 +594,146 @@ def test_empty_stream_gives_start_interrupted_and_done() -> None:
     items = run_events([])
 
     assert types(items) == ["start", "error", "done"]
+
+
+# ---- done.last_sequence_number ---------------------------------------------------------
+
+
+def numbered(event: Event, number: Any) -> Event:
+    return {**event, "sequence_number": number}
+
+
+def test_done_carries_the_largest_sequence_number_not_the_last() -> None:
+    events = [
+        numbered(created(), 5),
+        numbered(text_delta("a"), 9),
+        numbered(text_delta("b"), 7),
+        numbered(completed(), 8),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason="end_turn", last_sequence_number=9)
+
+
+def test_a_sequence_number_that_is_not_an_integer_is_ignored_and_no_error() -> None:
+    events = [
+        numbered(text_delta("a"), 3),
+        numbered(text_delta("b"), "40"),
+        numbered(text_delta("c"), 41.5),
+        numbered(text_delta("d"), True),
+        numbered(completed(), None),
+    ]
+    items = run_events(events)
+
+    assert errors(items) == []
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=3)
+
+
+def test_last_sequence_number_is_null_when_no_event_has_one() -> None:
+    assert run_events([text_delta("a"), completed()])[-1].last_sequence_number is None  # type: ignore[union-attr]
+
+
+def test_an_event_that_fails_to_decode_does_not_count() -> None:
+    events = [
+        numbered(text_delta("a"), 2),
+        numbered({"type": "response.output_text.delta", "delta": 5}, 99),
+        numbered({"type": "response.completed", "response": {"status": 5}}, 98),
+        numbered({"type": "response.output_item.done", "output_index": 0}, 97),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason=None, last_sequence_number=2)
+
+
+def test_every_decoded_event_counts_whatever_it_gives() -> None:
+    item = {"type": "web_search_call", "id": "ws_1"}
+    events = [
+        numbered({"type": "response.output_item.added", "output_index": 0, "item": item}, 4),
+        numbered({"type": "error", "message": "hiccup"}, 6),
+        numbered(text_delta(""), 5),
+        numbered({"type": "response.output_text.annotation.added", "annotation": None}, 3),
+    ]
+
+    assert run_events(events)[-1] == Done(stop_reason=None, last_sequence_number=6)
+
+
+def test_an_interrupted_stream_still_tells_how_far_it_got() -> None:
+    items = run_events([numbered(created(), 0), numbered(text_delta("half"), 1)])
+
+    assert [e.kind for e in errors(items)] == ["stream_interrupted"]
+    assert items[-1] == Done(stop_reason=None, last_sequence_number=1)
+
+
+def test_nothing_after_the_terminal_event_counts() -> None:
+    events = [numbered(completed(), 3), numbered(text_delta("late"), 50)]
+
+    assert run_events(events)[-1] == Done(stop_reason="end_turn", last_sequence_number=3)
+
+
+# ---- stop reason tool_use -----------------------------------------------------------------
+
+
+def test_a_call_the_caller_must_run_turns_end_turn_into_tool_use() -> None:
+    events = [function_call_added(0), args_delta("{}"), args_done("{}"), completed()]
+
+    assert run_events(events)[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_custom_tool_call_completed_by_its_whole_item_is_owed_too() -> None:
+    item = {"type": "custom_tool_call", "id": "ctc_1", "call_id": "c", "name": "apply_patch"}
+    done = {"type": "response.output_item.done", "output_index": 0, "item": {**item, "input": "x"}}
+
+    assert run_events([done, completed()])[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_call_completed_only_as_partial_leaves_end_turn() -> None:
+    items = run_events([function_call_added(0), args_delta('{"a":'), completed()])
+
+    assert tool_calls(items)[0].partial is True
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+@pytest.mark.parametrize(
+    ("terminal", "stop"),
+    [(completed("incomplete"), "length"), (completed("failed"), None)],
+)
+def test_other_stop_reasons_stay_with_a_completed_call(terminal: Event, stop: Any) -> None:
+    events = [function_call_added(0), args_done("{}"), terminal]
+
+    assert run_events(events)[-1] == Done(stop_reason=stop)
+
+
+def _finalized(*batch: Any) -> list[Any]:
+    items: list[Any] = []
+    reactivex.of(list(batch)).pipe(finalize()).subscribe(items.append)
+    return items
+
+
+def test_an_approval_request_turns_end_turn_into_tool_use() -> None:
+    items = _finalized(ApprovalRequest(id="mcpr_1", tool_id="mcpr_1"), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="tool_use")
+
+
+def test_a_call_the_server_ran_leaves_end_turn() -> None:
+    call = ToolCall("ws_1", None, "web_search", "{}", "builtin", False, provider_executed=True)
+    items = _finalized(ToolRequestComplete(tool_call=call), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="end_turn")
+
+
+def test_the_largest_sequence_number_reaches_done_through_finalize() -> None:
+    items = _finalized(SequenceNumber(4), SequenceNumber(12), Terminal("end_turn"))
+
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=12)
+
+
+def test_a_failing_source_still_tells_how_far_the_stream_got() -> None:
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        observer.on_next(sse([numbered(created(), 0), numbered(text_delta("half"), 4)]))
+        observer.on_error(ConnectionResetError("connection lost"))
+        return Disposable()
+
+    items: list[Any] = []
+    responses(reactivex.create(subscribe)).subscribe(items.append)
+
+    assert len(errors(items)) == 1  # the failure, as an item
+    assert items[-1] == Done(stop_reason=None, last_sequence_number=4)

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest.mock import ANY
 
 import pytest
 
@@ -116,6 +115,73 @@ class Expected:
     stop_reason: str | None = None
     terminal: bool = False
     server_errors: int = 0
+    #: part_start, text, refusal, reasoning and citation items, in order.
+    content: list[JSONObject] = field(default_factory=list)
+    last_sequence_number: int | None = None
+
+
+def _citation(annotation: Any) -> JSONObject | None:
+    """SPEC §3.1 Citations, for one annotation."""
+    if not isinstance(annotation, dict):
+        return None
+    kind = annotation.get("type")
+    fields: JSONObject = {
+        key: None
+        for key in ("url", "title", "file_id", "filename", "container_id", "quote", "start", "end")
+    }
+    if kind == "url_citation":
+        fields.update(url=annotation["url"], title=annotation.get("title"))
+        fields.update(start=annotation.get("start_index"), end=annotation.get("end_index"))
+    elif kind in ("file_citation", "file_path"):
+        fields.update(file_id=annotation["file_id"], start=annotation.get("index"))
+        fields.update(end=annotation.get("index"))
+        if kind == "file_citation":
+            fields.update(filename=annotation.get("filename"))
+    elif kind == "container_file_citation":
+        fields.update(file_id=annotation["file_id"], filename=annotation.get("filename"))
+        fields.update(container_id=annotation.get("container_id"))
+        fields.update(start=annotation.get("start_index"), end=annotation.get("end_index"))
+    else:
+        return None
+    return {"type": "citation", **fields}
+
+
+class _Parts:
+    """SPEC §1 Parts, written out plainly: where each part_start goes and what it says."""
+
+    def __init__(self, content: list[JSONObject]) -> None:
+        self.content = content
+        self.ids: dict[Any, Any] = {}
+        self.phases: dict[Any, Any] = {}
+        self.current: Any = None
+
+    def added(self, index: Any, item: JSONObject) -> None:
+        self.ids[index] = item.get("id")
+        self.phases[index] = item.get("phase") if item["type"] == "message" else None
+
+    def delta(self, kind: str, event: JSONObject, sub: str) -> None:
+        index = event.get("output_index")
+        key = (kind, index, event.get(sub))
+        if key != self.current:
+            self.current = key
+            item_id = (self.ids.get(index) if index is not None else None) or event.get("item_id")
+            phase = self.phases.get(index) if index is not None else None
+            self.start(kind, index, item_id, phase)
+        self.chunk(kind, event["delta"])
+
+    def start(self, kind: str, index: Any, item_id: Any, phase: Any) -> None:
+        part = {"type": "part_start", "kind": kind, "index": index, "id": item_id}
+        self.content.append({**part, "phase": phase})
+
+    def chunk(self, kind: str, text: str) -> None:
+        chunk_type = "reasoning" if kind.startswith("reasoning") else kind
+        self.content.append({"type": chunk_type, "chunk": text})
+
+    def whole(self, kind: str, index: Any, item: JSONObject, text: str) -> None:
+        if text:
+            self.start(kind, index, item.get("id"), item.get("phase"))
+            self.chunk(kind, text)
+            self.current = None
 
 
 def _usage(usage: Any) -> list[JSONObject]:
@@ -149,10 +215,16 @@ def expected(events: list[JSONObject]) -> Expected:
     exp = Expected()
     text_at: set[Any] = set()
     reasoning_at: set[Any] = set()
+    cited_at: set[Any] = set()
     pending: dict[Any, JSONObject] = {}
+    parts = _Parts(exp.content)
     for event in events:
         kind = event["type"]
         index = event.get("output_index")
+        seq = event.get("sequence_number")
+        if type(seq) is int:
+            last = exp.last_sequence_number
+            exp.last_sequence_number = seq if last is None else max(last, seq)
         if kind in LIFECYCLE and exp.metadata is None and isinstance(event["response"]["id"], str):
             exp.metadata = {
                 "type": "metadata",
@@ -162,12 +234,26 @@ def expected(events: list[JSONObject]) -> Expected:
         if kind == "response.output_text.delta" and event["delta"]:
             exp.text.append(event["delta"])
             text_at.add(index)
+            parts.delta("text", event, "content_index")
+        elif kind == "response.refusal.delta" and event["delta"]:
+            text_at.add(index)
+            parts.delta("refusal", event, "content_index")
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             if event["delta"]:
                 exp.reasoning.append(event["delta"])
                 reasoning_at.add(index)
+                if kind == "response.reasoning_text.delta":
+                    parts.delta("reasoning", event, "content_index")
+                else:
+                    parts.delta("reasoning_summary", event, "summary_index")
+        elif kind == "response.output_text.annotation.added":
+            cited_at.add(index)
+            citation = _citation(event["annotation"])
+            if citation is not None:
+                exp.content.append(citation)
         elif kind == "response.output_item.added":
             item = event["item"]
+            parts.added(index, item)
             if item["type"] in ("function_call", "custom_tool_call"):
                 pending[index] = {
                     "id": item.get("id") or item["call_id"],
@@ -190,16 +276,29 @@ def expected(events: list[JSONObject]) -> Expected:
         elif kind == "response.output_item.done":
             item = event["item"]
             if item["type"] == "message" and not _streamed(text_at, index):
-                text = "".join(
-                    part["text"] for part in item["content"] if part["type"] == "output_text"
-                )
-                if text:
-                    exp.text.append(text)
+                for part in item["content"]:
+                    if part["type"] not in ("output_text", "refusal"):
+                        continue
+                    text = part["text"] if part["type"] == "output_text" else part["refusal"]
+                    part_kind = "text" if part["type"] == "output_text" else "refusal"
+                    if text and part_kind == "text":
+                        exp.text.append(text)
+                    parts.whole(part_kind, index, item, text or "")
+                    if not _streamed(cited_at, index):
+                        for annotation in part.get("annotations") or []:
+                            citation = _citation(annotation)
+                            if citation is not None:
+                                exp.content.append(citation)
             elif item["type"] == "reasoning":
-                seen = _streamed(reasoning_at, index)
-                summary = "\n\n".join(p["text"] for p in item.get("summary") or [] if p["text"])
-                if summary and not seen:
-                    exp.reasoning.append(summary)
+                if not _streamed(reasoning_at, index):
+                    for part_kind, key in (
+                        ("reasoning_summary", "summary"),
+                        ("reasoning", "content"),
+                    ):
+                        for part in item.get(key) or []:
+                            if part.get("text"):
+                                exp.reasoning.append(part["text"])
+                                parts.whole(part_kind, index, item, part["text"])
                 if item.get("id") and item.get("encrypted_content"):
                     exp.encrypted.append(
                         {
@@ -221,7 +320,8 @@ def expected(events: list[JSONObject]) -> Expected:
             if kind == "response.incomplete" or status == "incomplete":
                 exp.stop_reason = "content_filter" if reason == "content_filter" else "length"
             elif status in (None, "completed"):
-                exp.stop_reason = "end_turn"
+                owed = any(not call["partial"] for call in exp.calls)
+                exp.stop_reason = "tool_use" if owed else "end_turn"
         elif kind == "response.failed":
             exp.terminal = True
             exp.server_errors = max(exp.server_errors, 1)  # none after an error event
@@ -259,10 +359,11 @@ def test_replay_gives_what_the_recording_holds(name: str) -> None:
     assert [c for c in tool_calls(items) if c["kind"] != "builtin"] == exp.calls
     assert of_type(items, "usage") == exp.usage
     assert [e["kind"] for e in errors(items)] == ["server_error"] * exp.server_errors
+    assert of_type(items, "part_start", "text", "refusal", "reasoning", "citation") == exp.content
     assert items[-1] == {
         "type": "done",
         "stop_reason": exp.stop_reason,
-        "last_sequence_number": ANY,
+        "last_sequence_number": exp.last_sequence_number,
     }
 
 
@@ -318,9 +419,16 @@ def test_azure_text_recording_gives_hello_usage_and_end_turn() -> None:
             "response_id": "resp_02ce8deeb6197db200698c5196e9588197a572bbea62d38cd1",
             "model": "gpt-5.1",
         },
+        {
+            "type": "part_start",
+            "kind": "text",
+            "index": 0,
+            "id": "msg_02ce8deeb6197db200698c5198ca0c81979bedbe6c98a8ab93",
+            "phase": None,
+        },
         {"type": "text", "chunk": "Hello"},
         _usage_item(11, 11, None, None, None),
-        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": 8},
     ]
 
 
@@ -366,7 +474,7 @@ def test_error_recording_gives_one_server_error_and_no_stop_reason() -> None:
             "retryable": False,
             "retry_after": None,
         },
-        {"type": "done", "stop_reason": None, "last_sequence_number": ANY},
+        {"type": "done", "stop_reason": None, "last_sequence_number": 3},
     ]
 
 
@@ -404,7 +512,7 @@ def test_broken_json_lines_give_decode_errors_and_the_stream_goes_on() -> None:
     for error in errors(items, "decode_error"):
         assert error["code"] is None
         assert error["retry_after"] is None
-    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": ANY}
+    assert items[-1] == {"type": "done", "stop_reason": None, "last_sequence_number": None}
 
 
 def test_four_response_recording_gives_only_the_first_response() -> None:
@@ -438,7 +546,8 @@ def test_four_response_recording_gives_only_the_first_response() -> None:
     assert len(chunks_of(items, "reasoning")) == 32
     assert of_type(items, "usage") == [_usage_item(134, 28, None, None, None)]
     assert errors(items) == []
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
+    # The calculator call is the caller's to run: the turn is the caller's.
+    assert items[-1] == {"type": "done", "stop_reason": "tool_use", "last_sequence_number": 55}
 
 
 def test_codex_incomplete_stream_gives_decode_error_then_interruption() -> None:
@@ -458,8 +567,9 @@ def test_codex_cli_fixture_gives_the_text_of_its_output_item_done() -> None:
     assert items == [
         {"type": "start", "message_id": "*"},
         {"type": "metadata", "response_id": "resp1", "model": None},
+        {"type": "part_start", "kind": "text", "index": None, "id": None, "phase": None},
         {"type": "text", "chunk": "fixture hello"},
-        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": None},
     ]
 
 
@@ -469,7 +579,7 @@ def test_codex_completed_template_gives_zero_usage_with_null_details() -> None:
         {"type": "start", "message_id": "*"},
         {"type": "metadata", "response_id": "__ID__", "model": None},
         _usage_item(0, 0, None, None, None),
-        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY},
+        {"type": "done", "stop_reason": "end_turn", "last_sequence_number": None},
     ]
 
 
@@ -503,7 +613,7 @@ def test_openrouter_comment_and_done_marker_give_no_error() -> None:
     ]
     assert len(chunks_of(items, "reasoning")) == 26
     assert of_type(items, "usage") == [_usage_item(78, 37, None, None, 22)]
-    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": ANY}
+    assert items[-1] == {"type": "done", "stop_reason": "end_turn", "last_sequence_number": 39}
 
 
 def test_done_marker_in_the_middle_is_ignored(tmp_path: Path) -> None:
@@ -668,6 +778,8 @@ def test_apply_patch_item_is_a_builtin_call_the_caller_runs() -> None:
     assert json.loads(call["arguments"])["operation"]["path"] == "shopping-checklist.md"
     assert of_type(items, "tool_result") == []
     assert errors(items) == []
+    # the caller must apply the patch: the turn ends owing it
+    assert items[-1] == {"type": "done", "stop_reason": "tool_use", "last_sequence_number": 37}
 
 
 def test_encrypted_reasoning_usage_and_call_of_the_streaming_usage_recording() -> None:

@@ -246,7 +246,7 @@ def test_error_after_text_is_not_retried() -> None:
     assert len(attempts.times) == 1
     objects = check_items(items)
     assert without_message_id(objects) == _direct(TEXT_THEN_RATE_LIMITED)
-    assert [o["type"] for o in objects[:4]] == ["start", "metadata", "text", "error"]
+    assert [o["type"] for o in objects[:5]] == ["start", "metadata", "part_start", "text", "error"]
 
 
 def test_tool_call_start_ends_the_retrying() -> None:

@@ -36,7 +36,14 @@ async def test_rate_limited_request_is_retried_after_retry_after_and_then_succee
 
         assert limited.stats.requests == 1
         assert healthy.stats.requests == 1
-    assert [type(item).__name__ for item in items] == ["Start", "Metadata", "Text", "Text", "Done"]
+    assert [type(item).__name__ for item in items] == [
+        "Start",
+        "Metadata",
+        "PartStart",
+        "Text",
+        "Text",
+        "Done",
+    ]
     assert "".join(item.chunk for item in items if isinstance(item, Text)) == "Hello again"
     assert sum(isinstance(item, Start) for item in items) == 1
 

@@ -42,6 +42,8 @@ from rxresponses.server import ReplayServer, make_app, stats_of
 from tests.helpers import as_json, check_items
 
 DEMO = Path(demo_recording_path())
+#: The demo answer asks for two weather calls: the caller owes them, hence tool_use.
+DEMO_DONE = Done(stop_reason="tool_use", last_sequence_number=108)
 BODY = build_request("gpt-5", "hello")
 KEY = "sk-proj-Secret-9fQ2LxT7vWm4Zr8K"
 WAIT = 15.0
@@ -308,7 +310,7 @@ async def test_allow_insecure_key_sends_the_key_over_plain_http() -> None:
         (received,) = far.server.stats.received
     assert far.resolver.asked == ["api.example.test"]
     assert received.headers["Authorization"] == f"Bearer {KEY}"
-    assert items[-1] == Done(stop_reason="end_turn")
+    assert items[-1] == DEMO_DONE
 
 
 @pytest.mark.asyncio
@@ -320,7 +322,7 @@ async def test_without_a_key_any_url_is_used_and_no_authorization_is_sent(
         items = await run_items(stream_responses(BODY, base_url=far.base_url, session=far.session))
         (received,) = far.server.stats.received
     assert "Authorization" not in received.headers
-    assert items[-1] == Done(stop_reason="end_turn")
+    assert items[-1] == DEMO_DONE
 
 
 @pytest.mark.asyncio
@@ -331,7 +333,7 @@ async def test_loopback_over_plain_http_gets_the_key(host: str) -> None:
         items = await run_items(stream_responses(BODY, base_url=base_url, api_key=KEY))
         (received,) = server.stats.received
     assert received.headers["Authorization"] == f"Bearer {KEY}"
-    assert items[-1] == Done(stop_reason="end_turn")
+    assert items[-1] == DEMO_DONE
 
 
 def test_cli_stream_refuses_a_key_for_plain_http_and_never_prints_it(tmp_path: Path) -> None:
@@ -430,7 +432,7 @@ async def test_tls_is_verified_and_only_a_callers_own_session_can_trust_another_
             items = await run_items(
                 stream_responses(BODY, base_url=base_url, api_key=KEY, session=session)
             )
-        assert items[-1] == Done(stop_reason="end_turn")
+        assert items[-1] == DEMO_DONE
         assert stats_of(app).received[0].headers["Authorization"] == f"Bearer {KEY}"
     finally:
         await runner.cleanup()

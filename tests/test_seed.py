@@ -4,6 +4,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from rxresponses import (
     Error,
+    PartStart,
     Reasoning,
     Start,
     Text,
@@ -35,11 +36,15 @@ def test_text_stream_gives_start_texts_usage_and_end_turn() -> None:
     )
 
     assert isinstance(items[0], Start)
-    assert items[1:3] == [Text(chunk="Hello"), Text(chunk=" world")]
-    assert isinstance(items[3], Usage)
-    assert (items[3].tokens.input_tokens, items[3].tokens.output_tokens) == (10, 5)
-    assert items[4] == Done(stop_reason="end_turn")
-    assert len(items) == 5
+    assert items[1:4] == [
+        PartStart(kind="text", index=0),
+        Text(chunk="Hello"),
+        Text(chunk=" world"),
+    ]
+    assert isinstance(items[4], Usage)
+    assert (items[4].tokens.input_tokens, items[4].tokens.output_tokens) == (10, 5)
+    assert items[5] == Done(stop_reason="end_turn")
+    assert len(items) == 6
 
 
 def test_tool_call_stream_gives_start_pieces_and_whole_call() -> None:
@@ -81,7 +86,11 @@ def test_reasoning_deltas_become_reasoning_items() -> None:
         [reasoning_delta("Thinking about"), reasoning_delta(" the problem"), completed()]
     )
 
-    assert items[1:3] == [Reasoning(chunk="Thinking about"), Reasoning(chunk=" the problem")]
+    assert items[1:4] == [
+        PartStart(kind="reasoning_summary", index=0),
+        Reasoning(chunk="Thinking about"),
+        Reasoning(chunk=" the problem"),
+    ]
 
 
 def test_incomplete_status_gives_length_stop_reason() -> None:
@@ -152,7 +161,7 @@ def test_completed_with_full_response_object_and_no_output_gives_usage_and_end_t
     assert (found.tokens.input_tokens, found.tokens.output_tokens) == (100, 20)
     assert found.tokens.reasoning_tokens == 10
     assert found.tokens.cache_read_tokens is None  # zero counts as absent
-    assert items[-1] == Done(stop_reason="end_turn")
+    assert items[-1] == Done(stop_reason="end_turn", last_sequence_number=1)
 
 
 def test_reasoning_item_done_without_encrypted_content_gives_nothing() -> None:

@@ -56,8 +56,10 @@ CALL = ToolCall(
 ITEMS: list[Item] = [
     Start(message_id="00000000-0000-4000-8000-000000000000"),
     Metadata(response_id="resp_1", model="gpt-5"),
+    PartStart(kind="reasoning_summary", index=0, id="rs_1"),
     Reasoning(chunk="Thinking "),
     Reasoning(chunk="hard."),
+    PartStart(kind="text", index=1, id="msg_1", phase="final_answer"),
     Text(chunk="Hello"),
     Text(chunk=", world"),
     ToolRequestStart(id="fc_1", name="get_weather"),
@@ -130,7 +132,7 @@ def test_terminal_view_plain_text_when_not_a_terminal() -> None:
     last = lines[-1]
     assert last.startswith("done: end_turn")
     assert "tokens in 10, out 5, reasoning 3" in last
-    assert "first token after 2000 ms" in last  # start at 1 s, first reasoning at 3 s
+    assert "first token after 3000 ms" in last  # start at 1 s, first reasoning at 4 s
     assert "items/s" in last
 
 
@@ -172,6 +174,35 @@ def test_terminal_view_marks_partial_calls_and_shows_errors() -> None:
         "tool call search (partial) [fc_2]",
         '{"q": "li',
         "done: no stop reason",
+    ]
+
+
+def test_terminal_view_starts_each_new_part_on_a_line_of_its_own() -> None:
+    out = io.StringIO()
+    commentary = PartStart(kind="text", index=0, id="msg_1", phase="commentary")
+    answer = PartStart(kind="text", index=1, id="msg_2", phase="final_answer")
+    summary = PartStart(kind="reasoning_summary", index=2, id="rs_1")
+    feed(
+        TerminalView(out, stats=False),
+        [
+            ITEMS[0],
+            commentary,
+            Text(chunk="Got it"),
+            answer,
+            Text(chunk="Here"),
+            summary,
+            Reasoning(chunk="**One.**"),
+            PartStart(kind="reasoning_summary", index=2, id="rs_1"),
+            Reasoning(chunk="**Two.**"),
+            Done("end_turn"),
+        ],
+    )
+    assert out.getvalue().splitlines() == [
+        "Got it",
+        "Here",
+        "thinking: **One.**",
+        "thinking: **Two.**",
+        "done: end_turn",
     ]
 
 
@@ -418,9 +449,9 @@ def test_metrics_sink_counts_times_tokens_and_errors() -> None:
     )
     feed(metrics, [*ITEMS[:-1], error, ITEMS[-1]])
     assert metrics.items == len(ITEMS) + 1
-    assert metrics.time_to_first_token == 2.0  # start at 1, first reasoning at 3
-    assert metrics.time_to_first_text == 4.0
-    assert metrics.items_per_second == pytest.approx(13 / 12)
+    assert metrics.time_to_first_token == 3.0  # start at 1, first reasoning at 4
+    assert metrics.time_to_first_text == 6.0
+    assert metrics.items_per_second == pytest.approx(15 / 14)
     summary = metrics.summary()
     assert summary["input_tokens"] == 10
     assert summary["output_tokens"] == 5
@@ -453,9 +484,9 @@ def test_metrics_sink_keeps_the_first_errors_and_counts_them_all() -> None:
 
 def test_metrics_mark_start_counts_from_the_request() -> None:
     metrics = MetricsSink(clock=Clock())
-    metrics.mark_start()  # at 1 s; start arrives at 2 s, the first reasoning at 4 s
+    metrics.mark_start()  # at 1 s; start arrives at 2 s, the first reasoning at 5 s
     feed(metrics, ITEMS)
-    assert metrics.time_to_first_token == 3.0
+    assert metrics.time_to_first_token == 4.0
 
 
 # --- fan-out over HTTP -----------------------------------------------------------------

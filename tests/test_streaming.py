@@ -172,9 +172,9 @@ def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:
     responses(subject).subscribe(items.append)
 
     subject.on_next(sse([text_delta("one")]))
-    assert types(items) == ["start", "text"]
+    assert types(items) == ["start", "part_start", "text"]
     subject.on_next(sse([completed()]))
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
 
 
 def test_publish_fans_one_stream_out_identically_to_three_observers() -> None:
@@ -185,7 +185,7 @@ def test_publish_fans_one_stream_out_identically_to_three_observers() -> None:
     shared.connect()
 
     assert seen[0] == seen[1] == seen[2]
-    assert types(seen[0]) == ["start", "text", "text", "text", "done"]
+    assert types(seen[0]) == ["start", "part_start", "text", "text", "text", "done"]
 
 
 def test_each_subscription_to_a_rereadable_source_runs_its_own_stream() -> None:
@@ -208,7 +208,7 @@ def test_each_subscription_to_a_rereadable_source_runs_its_own_stream() -> None:
     assert first[0].message_id != second[0].message_id
 
 
-def test_subscriber_that_takes_two_items_stops_the_reading() -> None:
+def test_subscriber_that_takes_three_items_stops_the_reading() -> None:
     read: list[int] = []
 
     def chunks() -> Iterator[bytes]:
@@ -217,9 +217,9 @@ def test_subscriber_that_takes_two_items_stops_the_reading() -> None:
             yield sse([text_delta(str(index))])
 
     items: list[Item] = []
-    responses(from_chunks(chunks)).pipe(ops.take(2)).subscribe(items.append)
+    responses(from_chunks(chunks)).pipe(ops.take(3)).subscribe(items.append)
 
-    assert types(items) == ["start", "text"]
+    assert types(items) == ["start", "part_start", "text"]
     assert len(read) <= 2
 
 
@@ -232,7 +232,7 @@ def test_disposing_early_delivers_nothing_more_not_even_done() -> None:
     subject.on_next(sse([text_delta("y"), completed()]))
     subject.on_completed()
 
-    assert types(items) == ["start", "text"]
+    assert types(items) == ["start", "part_start", "text"]
 
 
 def test_terminal_event_disposes_the_source_and_stops_the_reading() -> None:
@@ -247,7 +247,7 @@ def test_terminal_event_disposes_the_source_and_stops_the_reading() -> None:
     items: list[Item] = []
     responses(from_chunks(chunks)).subscribe(items.append)
 
-    assert types(items) == ["start", "text", "done"]
+    assert types(items) == ["start", "part_start", "text", "done"]
     assert read == []
 
 
@@ -322,7 +322,7 @@ def test_raise_errors_turns_the_first_error_item_into_its_exception() -> None:
     failures: list[Exception] = []
     responses(from_bytes(body)).pipe(raise_errors()).subscribe(items.append, failures.append)
 
-    assert types(items) == ["start", "text"]
+    assert types(items) == ["start", "part_start", "text"]
     [failure] = failures
     assert isinstance(failure, ServerError)
     assert (failure.kind, failure.code, failure.retryable) == (
@@ -353,7 +353,7 @@ def test_raise_errors_can_let_chosen_kinds_pass_as_items() -> None:
     )
 
     assert failures == []
-    assert types(items) == ["start", "error", "text", "done"]
+    assert types(items) == ["start", "error", "part_start", "text", "done"]
 
 
 def test_secrets_are_redacted_from_server_error_messages() -> None:
@@ -378,7 +378,7 @@ def test_file_source_reads_the_file_anew_per_subscription(tmp_path: Path) -> Non
     stream.subscribe(second.append)
 
     assert without_start(first) == without_start(second)
-    assert types(first) == ["start", "text", "text", "text", "done"]
+    assert types(first) == ["start", "part_start", "text", "text", "text", "done"]
 
 
 def test_missing_file_is_a_stream_interrupted_error_item(tmp_path: Path) -> None:
@@ -404,7 +404,7 @@ async def test_async_source_and_iterate_stream_items_as_they_come() -> None:
     async for item in iterate(responses(from_async_iterable(body))):
         seen.append(str(type(item).__struct_config__.tag))
 
-    assert seen == ["start", "text", "text", "done"]
+    assert seen == ["start", "part_start", "text", "text", "done"]
 
 
 @pytest.mark.asyncio
@@ -444,7 +444,7 @@ async def test_share_on_an_async_source_fans_out_identically() -> None:
     await asyncio.wait_for(done.wait(), 1.0)
 
     assert first == second
-    assert types(first) == ["start", "text", "text", "text", "done"]
+    assert types(first) == ["start", "part_start", "text", "text", "text", "done"]
 
 
 def test_composes_with_other_observables() -> None:
@@ -464,4 +464,4 @@ def test_a_large_chunk_ending_in_the_middle_of_an_event_after_a_line_end() -> No
 
     items = responses(reactivex.from_iterable([head, tail])).pipe(ops.to_list()).run()
 
-    assert types(without_start(items)) == ["text", "done"]
+    assert types(without_start(items)) == ["part_start", "text", "done"]
