@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -22,6 +21,7 @@ from rxresponses import (
     Error,
     Item,
     Metadata,
+    PartStart,
     Start,
     Text,
     UsageError,
@@ -140,14 +140,6 @@ def test_a_path_through_a_file_is_one_usage_error(tmp_path: Path) -> None:
     plain = tmp_path / "plain.sse"
     plain.write_bytes(sse([created(), completed()]))
     is_usage_error(only_error(run_source(from_file(plain / "inner.sse"))))
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_is_one_usage_error(tmp_path: Path) -> None:
-    locked = tmp_path / "locked.sse"
-    locked.write_bytes(sse([created(), completed()]))
-    locked.chmod(0)
-    is_usage_error(only_error(run_source(from_file(locked))))
 
 
 def test_a_failure_while_reading_a_file_stays_stream_interrupted() -> None:
@@ -316,7 +308,7 @@ def test_an_empty_input_says_no_event_was_read() -> None:
 @pytest.mark.parametrize("chunk_size", [1, 7, 65536])
 def test_a_real_stream_cut_short_says_only_that_it_ended_early(chunk_size: int) -> None:
     items = run(sse([created(), text_delta("Hi")]), chunk_size)
-    assert types(items) == ["start", "metadata", "text", "error", "done"]
+    assert types(items) == ["start", "metadata", "part_start", "text", "error", "done"]
     assert one_error(items).message == ENDED
 
 
@@ -354,7 +346,7 @@ def test_finalize_names_the_wire_and_framing_it_is_given() -> None:
 def test_events_read_is_never_an_item() -> None:
     items = run(sse([created(), text_delta("Hi"), completed()]), 1)
     assert all(item is not EVENTS_READ for item in items)  # type: ignore[comparison-overlap]
-    assert types(items) == ["start", "metadata", "text", "done"]
+    assert types(items) == ["start", "metadata", "part_start", "text", "done"]
 
 
 # ---- one error per failure ------------------------------------------------------
@@ -645,4 +637,8 @@ async def test_the_key_never_shows_in_a_failed_response_error() -> None:
 
 def test_items_of_a_cut_stream_are_unchanged_but_the_error() -> None:
     items = run(sse([created(), text_delta("Hi")]))
-    assert items[1:3] == [Metadata(response_id="resp_1", model="gpt-5"), Text("Hi")]
+    assert items[1:4] == [
+        Metadata(response_id="resp_1", model="gpt-5"),
+        PartStart("text", 0),
+        Text("Hi"),
+    ]
