@@ -507,7 +507,7 @@ def test_ctrl_c_in_replay_of_standard_input_ends_with_cancelled_and_done() -> No
     assert process.returncode == 130
     assert err == "rxresponses: interrupted\n"
     items = parse_jsonl(out)
-    assert [i["type"] for i in items] == ["start", "text", "error", "done"]
+    assert [i["type"] for i in items] == ["start", "part_start", "text", "error", "done"]
     assert_cancelled_at_the_end(items)
 
 

@@ -113,6 +113,7 @@ class Expected:
     calls: list[JSONObject] = field(default_factory=list)
     usage: list[JSONObject] = field(default_factory=list)
     stop_reason: str | None = None
+    owed_builtin: bool = False  # a caller-run built-in call or an approval request came
     terminal: bool = False
     server_errors: int = 0
     #: part_start, text, refusal, reasoning and citation items, in order.
@@ -208,6 +209,15 @@ def _streamed(seen_at: set[Any], index: Any) -> bool:
     if index is None:
         return bool(seen_at)
     return index in seen_at or None in seen_at
+
+
+def _owed_builtin(item: JSONObject) -> bool:
+    """A built-in call the caller must run, or an approval it must give (the ``tool_use`` rule)."""
+    kind = item["type"]
+    if kind in ("local_shell_call", "apply_patch_call", "computer_call", "mcp_approval_request"):
+        return True
+    environment = item.get("environment") or {}
+    return kind == "shell_call" and environment.get("type") != "container_reference"
 
 
 def expected(events: list[JSONObject]) -> Expected:
@@ -311,6 +321,8 @@ def expected(events: list[JSONObject]) -> Expected:
                 call = pending.pop(index)
                 call["arguments"] = item.get("arguments", item.get("input"))
                 exp.calls.append(call)
+            elif _owed_builtin(item):
+                exp.owed_builtin = True
         elif kind in ("response.completed", "response.incomplete"):
             exp.terminal = True
             response = event["response"]
@@ -320,7 +332,7 @@ def expected(events: list[JSONObject]) -> Expected:
             if kind == "response.incomplete" or status == "incomplete":
                 exp.stop_reason = "content_filter" if reason == "content_filter" else "length"
             elif status in (None, "completed"):
-                owed = any(not call["partial"] for call in exp.calls)
+                owed = exp.owed_builtin or any(not call["partial"] for call in exp.calls)
                 exp.stop_reason = "tool_use" if owed else "end_turn"
         elif kind == "response.failed":
             exp.terminal = True

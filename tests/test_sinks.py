@@ -198,8 +198,8 @@ def test_terminal_view_starts_each_new_part_on_a_line_of_its_own() -> None:
         ],
     )
     assert out.getvalue().splitlines() == [
-        "Got it",
-        "Here",
+        "commentary: Got it",
+        "answer: Here",
         "thinking: **One.**",
         "thinking: **Two.**",
         "done: end_turn",

@@ -98,7 +98,7 @@ async def test_the_page_shows_the_streamed_answer_a_tool_call_and_the_end(
             assert await tools.first.locator(".state").text_content() == "complete"
             assert await page.locator("details.reasoning").first.get_attribute("open") is None
             end = await page.locator("#end").text_content() or ""
-            assert "stop reason: end_turn" in end
+            assert "stop reason: tool_use" in end  # the two calls are the caller's to run
             assert "412 in" in end
             assert await page.locator("#stop").is_disabled()
             assert (await received(page))["positions"] == list(range(1, len(demo_items()) + 1))
