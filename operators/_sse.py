@@ -61,10 +61,12 @@ _RAW = msgspec.json.Decoder(msgspec.Raw)
 #: In this many bytes or fewer, a two-byte search for a blank line costs less
 #: than a loop of one-byte ones.
 _SMALL = 2048
-#: Held pieces shorter than this are copied into one buffer, which joins the
-#: held pieces at ``LATER_PIECE`` bytes: as an object of its own, a piece costs
-#: about 40 bytes more than it holds (a one-byte chunk, 40 times its size).
+#: Held pieces shorter than ``_COPY`` are copied into one buffer, which joins
+#: the held pieces at ``_BUFFER`` bytes: as an object of its own, a piece costs
+#: about 40 bytes more than it holds (a one-byte chunk, 40 times its size). The
+#: buffer is small beside any cap: it and its copy are all it adds to them.
 _COPY = 512
+_BUFFER = 16 * 1024
 
 
 def _blank_line(data: bytes, end: int, start: int = 0) -> int:
@@ -319,7 +321,7 @@ class SSEFramer:
                     if len(chunk) < _COPY:
                         small = self._small
                         small += chunk
-                        if len(small) >= LATER_PIECE:
+                        if len(small) >= _BUFFER:
                             _settle(self._raw, small)
                     else:
                         if self._small:
@@ -470,10 +472,12 @@ class SSEFramer:
 
     def _hold(self, piece: bytes, frames: list[Frame]) -> None:
         held = self._raw
-        if held and len(piece) < _COPY:
+        if not held:  # then nothing is in the buffer either
+            held.append(piece)
+        elif len(piece) < _COPY:
             small = self._small
             small += piece
-            if len(small) >= LATER_PIECE:
+            if len(small) >= _BUFFER:
                 _settle(held, small)
         else:
             if self._small:
@@ -707,7 +711,7 @@ class JSONLinesFramer:
             if parts and len(rest) < _COPY:
                 small = self._small
                 small += rest
-                if len(small) >= LATER_PIECE:
+                if len(small) >= _BUFFER:
                     _settle(parts, small)
             else:
                 if self._small:
