@@ -166,6 +166,29 @@ def tiny_tool_deltas(size: int) -> Chunks:
     return chunks
 
 
+#: The 256 one-byte objects: cutting an input into them makes no new object.
+_ONE_BYTE = [bytes([value]) for value in range(256)]
+
+
+def rechunked(chunks: Chunks, size: int) -> Chunks:
+    """The same input, each of its chunks cut into chunks of ``size`` bytes (its last shorter).
+
+    A file read ``size`` bytes at a time gives a new object each time; here a
+    one-byte chunk is one of the 256 shared objects, so that cutting allocates
+    nothing: what is traced is what the chain keeps (a list slot per held byte
+    would still show).
+    """
+
+    def cut() -> Iterator[bytes]:
+        for chunk in chunks():
+            if size == 1:
+                yield from map(_ONE_BYTE.__getitem__, chunk)
+            else:
+                yield from (chunk[start : start + size] for start in range(0, len(chunk), size))
+
+    return cut
+
+
 def write(chunks: Chunks, path: str) -> int:
     """Write the input to ``path``; its size."""
     total = 0

@@ -9,6 +9,9 @@
    empty replay, as a multiple of S.
 3. One event over the cap (``--max-event-bytes``), far over it and just over it: it
    must cost no more than the cap.
+4. One event of 4 MiB read 64 KiB, 16 bytes and 1 byte at a time
+   (``--chunk-size``): the held bytes of a line must cost what they cost in
+   large reads, not an object per read.
 
 Peak RSS is the replay's own ``ru_maxrss``, read by a tiny intermediate
 process that forks and execs it: Linux carries the high-water mark of the
@@ -97,6 +100,10 @@ def _one_big_event(path: str, size: int) -> None:
         file.write(b"event: response.completed\ndata: " + msgspec.json.encode(done) + b"\n\n")
 
 
+#: Read sizes of the small-reads figure (``--chunk-size``), the first the reference.
+CHUNK_SIZES = (64 * 1024, 16, 1)
+
+
 def _mb(n: float) -> str:
     return f"{n / MIB:7.1f} MiB"
 
@@ -150,6 +157,34 @@ def run(quick: bool = False) -> bool:
                 f"{extra / MIB:+.1f} MiB above the empty replay   "
                 f"[target <= the cap: {verdict(extra <= cap)}]"
             )
+        ok &= _small_reads(tmp, base, MIB if quick else 4 * MIB)
+    return ok
+
+
+def _small_reads(tmp: str, base: int, size: int) -> bool:
+    """One event of ``size`` bytes, read ``CHUNK_SIZES`` bytes at a time.
+
+    True if the small reads cost at most twice what 64 KiB reads do above the
+    empty replay.
+    """
+    path = os.path.join(tmp, "small-reads.sse")
+    _one_big_event(path, size)
+    ok = True
+    reference = 0
+    for chunk in CHUNK_SIZES:
+        rss, wall = peak_rss(path, "--chunk-size", str(chunk))
+        extra = rss - base
+        reference = reference or extra
+        line = (
+            f"  one event of {size / MIB:.0f} MiB read {chunk:>5} bytes at a time: {_mb(rss)}, "
+            f"{extra / MIB:+.1f} MiB above the empty replay ({wall:.1f} s)"
+        )
+        if chunk != CHUNK_SIZES[0]:
+            good = extra <= 2 * reference
+            ok &= good
+            line += f"   [target <= 2x the 64 KiB figure: {verdict(good)}]"
+        print(line)
+    os.unlink(path)
     return ok
 
 

@@ -7,7 +7,7 @@ import reactivex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rxresponses.operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
-from rxresponses.operators._sse import PIECED, _blank_line, _last_blank_line
+from rxresponses.operators._sse import _BUFFER, PIECED, _blank_line, _last_blank_line
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]
@@ -339,6 +339,51 @@ def test_lines_about_the_cap_long_give_the_whole_input_reading(
 
     assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
     assert through_frame("sse", cap, stream, cuts) == reference_sse(stream, cap)
+    jsonl = stream.replace(b"\n\n", b"\n")
+    assert incremental(JSONLinesFramer(cap), jsonl, cuts) == reference_jsonl(jsonl, cap)
+
+
+#: Text in which a piece out of place shows.
+DIGITS = b"".join(b"%07d," % number for number in range(40_000))
+
+
+@st.composite
+def long_lines_in_small_chunks(draw: st.DrawFn) -> tuple[bytes, int, list[int]]:
+    """Lines about one to four ``_BUFFER`` long, in chunks of a few bytes, a large one or not.
+
+    Short held pieces are copied into a buffer that joins the held pieces at
+    ``_BUFFER`` bytes, or when a longer piece comes: the lines cross both.
+    """
+    events = []
+    for _ in range(draw(st.integers(1, 3))):
+        field = draw(st.sampled_from([b"data: ", b"data:", b"event: ", b": "]))
+        size = draw(st.sampled_from([20, _BUFFER - 3, _BUFFER + 5, 2 * _BUFFER + 1, 70_001]))
+        more = draw(st.sampled_from([b"", b"data: 2\n", b"\n"]))
+        events.append(field + b'"' + DIGITS[:size] + b'"\n' + more + b"\n")
+        events.append(draw(st.sampled_from([b"", b'data: "short"\n\n'])))
+    stream = b"".join(events)
+    ending = draw(st.sampled_from(["whole", "cut", "unterminated"]))
+    if ending == "cut":
+        stream = stream[: draw(st.integers(0, len(stream)))]
+    elif ending == "unterminated":  # the last event ends with the input: a JSON string is whole
+        stream = stream.rstrip(b"\n")
+    if draw(st.integers(0, 4)) == 0:
+        stream = stream.replace(b"\n", b"\r\n")
+    size = draw(st.sampled_from([1, 16, 511, 512, 513]))
+    gap = sorted(draw(st.lists(st.integers(0, len(stream)), min_size=2, max_size=2)))
+    cuts = [cut for cut in range(size, len(stream), size) if not gap[0] < cut < gap[1]]
+    cap = draw(st.sampled_from([20_000, 70_000, 1 << 20]))
+    return stream, cap, cuts
+
+
+@settings(max_examples=40, deadline=None)
+@given(long_lines_in_small_chunks())
+def test_long_lines_in_small_chunks_give_the_whole_input_reading(
+    case: tuple[bytes, int, list[int]],
+) -> None:
+    stream, cap, cuts = case
+
+    assert incremental(SSEFramer(cap), stream, cuts) == reference_sse(stream, cap)
     jsonl = stream.replace(b"\n\n", b"\n")
     assert incremental(JSONLinesFramer(cap), jsonl, cuts) == reference_jsonl(jsonl, cap)
 

@@ -15,7 +15,11 @@ import msgspec
 import pytest
 from rxresponses import Done, Item, ToolCall, from_chunks, responses
 from rxresponses.items import ToolRequestComplete
-from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOOL_INPUT_BYTES
+from rxresponses.operators import (
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_TOOL_INPUT_BYTES,
+    FrameFormat,
+)
 
 from benchmarks.hostile_memory import (
     CHUNK,
@@ -24,11 +28,14 @@ from benchmarks.hostile_memory import (
     DELTA_HEAD,
     OK_DELTA,
     PIECE_TEXT,
+    Chunks,
     Summary,
     big_event,
     endless_line,
     huge_tool_call,
     kept_arguments_hash,
+    many_lines,
+    rechunked,
     run_traced,
     tiny_events,
     tiny_tool_deltas,
@@ -128,6 +135,79 @@ def test_an_event_under_the_cap_costs_about_twice_its_size(named: bool) -> None:
     assert summary.text_chars == size
     assert summary.last == Done(stop_reason="end_turn")
     assert peak <= 2.25 * size, f"{peak / size:.2f} x the event's size"
+
+
+@pytest.mark.parametrize(("chunk_size", "size"), [(16, 4 * MIB), (1, MIB // 2)])
+def test_an_event_in_tiny_chunks_costs_what_it_costs_in_large_ones(
+    chunk_size: int, size: int
+) -> None:
+    # The held bytes of an unfinished line are kept in a few large pieces,
+    # not as an object per chunk (which cost 40 times the event at one byte a
+    # chunk, 3.5 times at 16).
+    summary, peak = run_traced(rechunked(big_event(size), chunk_size))
+    _, large = run_traced(big_event(size))  # 64 KiB chunks
+
+    summary.check_frame()
+    assert summary.errors == []
+    assert summary.text_chars == size + len("ok")
+    assert summary.last == Done(stop_reason="end_turn")
+    assert peak <= 1.25 * large, f"{peak / large:.2f} x the figure in 64 KiB chunks"
+
+
+def json_lines(chunks: Chunks) -> Chunks:
+    """An input of ``big_event`` as JSON Lines: its ``data: `` prefixes and blank lines dropped."""
+
+    def lines() -> Iterator[bytes]:
+        for chunk in chunks():
+            if chunk.startswith(b"data: "):
+                chunk = chunk[len(b"data: ") :]
+            yield chunk.removesuffix(b"\n")
+
+    return lines
+
+
+SMALL_CAP = 256 * 1024
+#: Inputs half again as long as their cap, each with its format, its cap and its errors.
+OVER_THE_CAP: dict[str, tuple[Chunks, FrameFormat, int, list[str]]] = {
+    "event": (big_event(3 * SMALL_CAP // 2), "sse", SMALL_CAP, ["decode_error"]),
+    "line without end": (
+        endless_line(3 * SMALL_CAP // 2),
+        "sse",
+        SMALL_CAP,
+        ["decode_error", "stream_interrupted"],
+    ),
+    # Its data lines, kept until the cap, are joined 256 at a time: a quarter
+    # of a small cap each time, whatever the chunks.
+    "1 KiB data lines": (many_lines(3 * CAP // 2), "sse", CAP, ["decode_error"]),
+    "json line": (json_lines(big_event(3 * SMALL_CAP // 2)), "jsonl", SMALL_CAP, ["decode_error"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "chunk_size"),
+    [
+        ("event", 1),
+        ("event", 16),
+        ("line without end", 16),
+        ("1 KiB data lines", 16),
+        ("json line", 1),
+        ("json line", 16),
+    ],
+)
+def test_an_event_over_the_cap_in_tiny_chunks_costs_about_the_cap(
+    case: str, chunk_size: int
+) -> None:
+    # One decode_error, the next event read as usual, and no more held than
+    # the cap's worth, at any chunk size (SPEC §5, invariant 10).
+    chunks, format, cap, errors = OVER_THE_CAP[case]
+    summary, peak = run_traced(rechunked(chunks, chunk_size), max_event_bytes=cap, format=format)
+
+    summary.check_frame()
+    assert kinds(summary) == errors
+    if "stream_interrupted" not in errors:
+        assert summary.text_chars == len("ok")
+        assert summary.last == Done(stop_reason="end_turn")
+    assert peak <= 1.5 * cap, f"{peak / cap:.2f} x the cap"
 
 
 A_BLOCK = b"a" * CHUNK
