@@ -240,8 +240,10 @@ async def test_open_loop_sends_at_the_given_rate_whatever_the_answers_take() -> 
     sent = sorted(e.sent for e in events if isinstance(e, RequestResult))
 
     assert len(sent) == 6
-    for index, at in enumerate(sent):  # every 50 ms, though each answer takes 400 ms
-        assert at == pytest.approx(index * 0.05, abs=0.02)
+    for index, at in enumerate(sent):  # every 50 ms: never before its time
+        assert at >= index * 0.05 - 0.002
+    # ... and without waiting for any answer, each of which takes 400 ms
+    assert sent[-1] < 0.4
 
 
 def test_load_test_needs_exactly_one_of_concurrency_and_rate() -> None:
