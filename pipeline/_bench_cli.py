@@ -8,7 +8,6 @@ Writes ``requests.jsonl``, ``summary.json`` and ``report.html`` to
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .cli import _positive
 from .loadtest import GOODPUT_METRICS, RequestResult, Summary, parse_goodput
 
 DEFAULT_REQUESTS = 100
@@ -23,16 +23,6 @@ DEFAULT_CONCURRENCY = 8
 #: Events per second of the embedded server: about what a fast model streams.
 EMBEDDED_RATE = 60.0
 _METRICS = ("ttft_ms", "ttfa_ms", "itl_ms", "icl_ms", "e2e_ms")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _positive_float(text: str) -> float:
@@ -70,11 +60,11 @@ def add_command(commands: Any) -> None:
         help="the API: responses (POST /responses, default), chat (/chat/completions), "
         "anthropic (/messages)",
     )
-    bench.add_argument("--requests", type=_positive_int, default=DEFAULT_REQUESTS, metavar="N")
+    bench.add_argument("--requests", type=_positive, default=DEFAULT_REQUESTS, metavar="N")
     load = bench.add_mutually_exclusive_group()
     load.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=_positive,
         metavar="C",
         help=f"closed loop: C requests in flight at all times (default {DEFAULT_CONCURRENCY})",
     )
@@ -89,7 +79,7 @@ def add_command(commands: Any) -> None:
         metavar="FILE.jsonl",
         help='one prompt per line: a JSON string, or an object with "prompt"',
     )
-    bench.add_argument("--max-output-tokens", type=_positive_int, metavar="K")
+    bench.add_argument("--max-output-tokens", type=_positive, metavar="K")
     bench.add_argument(
         "--goodput",
         type=_goodput,
@@ -194,6 +184,10 @@ def run_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.output is not None and Path(args.output).exists() and not Path(args.output).is_dir():
         parser.error(f"--output {args.output}: not a directory")
     concurrency = args.concurrency or (None if args.rate else DEFAULT_CONCURRENCY)
+    if args.base_url is not None:
+        from ._http_cli import warn_without_key
+
+        warn_without_key(args, "bench")
     try:
         summary, results = asyncio.run(_bench(args, prompts, concurrency))
     except KeyboardInterrupt:
@@ -221,13 +215,6 @@ async def _bench(
         server = ReplayServer([demo_recording_path()], events_per_second=EMBEDDED_RATE)
         await server.start()
         base_url = server.base_url
-    key_env = "ANTHROPIC_API_KEY" if args.wire == "anthropic" else "OPENAI_API_KEY"
-    if args.base_url is not None and not os.environ.get(key_env):
-        from .http import is_loopback_host
-
-        host = args.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-        if not is_loopback_host(host):
-            sys.stderr.write(f"rxresponses bench: warning: {key_env} is not set\n")
     bodies = [_body(args.wire, model, p, args.max_output_tokens) for p in prompts]
 
     def make_items(index: int) -> Any:

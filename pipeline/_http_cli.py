@@ -374,7 +374,7 @@ def _read_tools(parser: argparse.ArgumentParser, path: str) -> list[dict[str, An
     return tools
 
 
-def _warn_without_key(args: argparse.Namespace) -> None:
+def warn_without_key(args: argparse.Namespace, command: str = "stream") -> None:
     """One line on standard error when no key is set for a host that is not this machine."""
     from urllib.parse import urlsplit
 
@@ -384,7 +384,7 @@ def _warn_without_key(args: argparse.Namespace) -> None:
     host = urlsplit(args.base_url).hostname
     if not os.environ.get(variable) and not is_loopback_host(host):
         print(
-            f"{PROG} stream: warning: {variable} is not set; {host} gets no key",
+            f"{PROG} {command}: warning: {variable} is not set; {host} gets no key",
             file=sys.stderr,
             flush=True,
         )
@@ -410,7 +410,7 @@ def _stream(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         prompt = _read_prompt(parser) if args.prompt == "-" else args.prompt
     except KeyboardInterrupt:
         return _cancelled_before_start(sinks)
-    _warn_without_key(args)
+    warn_without_key(args)
 
     async def main() -> int:
         body: dict[str, Any]
