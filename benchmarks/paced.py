@@ -158,9 +158,7 @@ async def measure_paced(
     import aiohttp
     from reactivex import operators as ops
     from rxresponses.http import (
-        build_anthropic_request,
-        build_chat_request,
-        build_request,
+        build_wire_request,
         stream_responses,
     )
     from rxresponses.loadtest import Summary, load_test
@@ -170,11 +168,7 @@ async def measure_paced(
         paced_server(recording, schedule) as base_url,
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
     ):
-        body = {
-            "responses": build_request,
-            "chat": build_chat_request,
-            "anthropic": build_anthropic_request,
-        }[wire]("m", "hi")
+        body = build_wire_request(wire, "m", "hi")
         run = load_test(
             lambda _: stream_responses(body, base_url=base_url, session=session, wire=wire),
             requests=concurrency * rounds,

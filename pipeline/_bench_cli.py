@@ -117,18 +117,6 @@ def _read_prompts(parser: argparse.ArgumentParser, path: str) -> list[str]:
     return prompts
 
 
-def _body(wire: str, model: str, prompt: str, max_tokens: int | None) -> dict[str, Any]:
-    from .http import build_anthropic_request, build_chat_request, build_request
-
-    if wire == "chat":
-        return build_chat_request(model, prompt, max_tokens=max_tokens)
-    if wire == "anthropic":
-        return build_anthropic_request(model, prompt, max_tokens=max_tokens or 1024)
-    if max_tokens is None:
-        return build_request(model, prompt)
-    return build_request(model, prompt, max_output_tokens=max_tokens)
-
-
 def _progress_line(summary: Summary, total: int) -> str:
     ttft = summary.ttft_ms.p50
     shown = "-" if ttft is None else f"{ttft:.0f} ms"
@@ -203,7 +191,7 @@ def run_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 async def _bench(
     args: argparse.Namespace, prompts: list[str], concurrency: int | None
 ) -> tuple[Summary, list[RequestResult]]:
-    from .http import stream_responses
+    from .http import build_wire_request, stream_responses
     from .loadtest import load_test
 
     server = None
@@ -215,7 +203,9 @@ async def _bench(
         server = ReplayServer([demo_recording_path()], events_per_second=EMBEDDED_RATE)
         await server.start()
         base_url = server.base_url
-    bodies = [_body(args.wire, model, p, args.max_output_tokens) for p in prompts]
+    bodies = [
+        build_wire_request(args.wire, model, p, max_tokens=args.max_output_tokens) for p in prompts
+    ]
 
     def make_items(index: int) -> Any:
         return stream_responses(

@@ -249,6 +249,22 @@ def build_anthropic_request(
     return body
 
 
+def build_wire_request(
+    wire: "Wire", model: str, prompt: str, *, max_tokens: int | None = None
+) -> dict[str, Any]:
+    """The body of a streamed request with one prompt, in ``wire``'s shape.
+
+    ``max_tokens`` caps the output (Anthropic needs a cap: 1024 when none is given).
+    """
+    if wire == "chat":
+        return build_chat_request(model, prompt, max_tokens=max_tokens)
+    if wire == "anthropic":
+        return build_anthropic_request(model, prompt, max_tokens=max_tokens or 1024)
+    if max_tokens is None:
+        return build_request(model, prompt)
+    return build_request(model, prompt, max_output_tokens=max_tokens)
+
+
 def resolve_api_key(api_key: str | None, env: str = API_KEY_ENV) -> str | None:
     """``api_key``, else the variable ``env``; an empty key means none (no credential sent)."""
     key = api_key if api_key is not None else os.environ.get(env)
@@ -697,6 +713,7 @@ __all__ = [
     "build_anthropic_request",
     "build_chat_request",
     "build_request",
+    "build_wire_request",
     "http_source",
     "is_loopback_host",
     "key_may_travel_to",
