@@ -28,6 +28,7 @@ from ._errors import (
     item_from_exception,
 )
 from ._finalize import finalize_
+from ._frame import frame_
 from ._items import (
     ApprovalRequest,
     Citation,
@@ -58,7 +59,6 @@ from ._sse import (
     FrameFormat,
     JSONLinesFramer,
     SSEFramer,
-    frame_,
 )
 from ._tool_collect import DEFAULT_MAX_TOOL_INPUT_BYTES, Collected, ToolCollector, collect_tools_
 from ._wire import WIRES, Wire, WireChoice, detect_wire, wire_decode, wire_dispatch

@@ -239,21 +239,6 @@ DECODER_BY_TYPE: dict[bytes, msgspec.json.Decoder[WireEvent]] = {
     for cls in _WIRE_TYPES
 }
 KNOWN_TYPES = frozenset(t.decode() for t in DECODER_BY_TYPE)
-#: The JSON ``type`` of the events that give an item as they come, as bytes.
-DELTA_TYPES = frozenset(
-    cls.__struct_config__.tag.encode()  # type: ignore[union-attr]
-    for cls in (
-        TextDelta,
-        RefusalDelta,
-        ReasoningSummaryDelta,
-        ReasoningTextDelta,
-        FunctionArgsDelta,
-        CustomInputDelta,
-        CodeInterpreterCodeDelta,
-        McpArgsDelta,
-        ApplyPatchDiffDelta,
-    )
-)
 EVENT_DECODER: msgspec.json.Decoder[WireEvent] = msgspec.json.Decoder(WireEvent)
 
 
@@ -567,7 +552,6 @@ __all__ = [
     "ANNOTATIONS_DECODER",
     "ANNOTATION_DECODER",
     "DECODER_BY_TYPE",
-    "DELTA_TYPES",
     "EVENT_DECODER",
     "ITEM_DECODER",
     "KNOWN_ITEM_TYPES",

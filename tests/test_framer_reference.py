@@ -7,7 +7,8 @@ import reactivex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rxresponses.operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
-from rxresponses.operators._sse import _BUFFER, PIECED, _blank_line, _last_blank_line
+from rxresponses.operators._pieces import PIECED
+from rxresponses.operators._sse import LONG_EVENT
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]
@@ -349,15 +350,17 @@ DIGITS = b"".join(b"%07d," % number for number in range(40_000))
 
 @st.composite
 def long_lines_in_small_chunks(draw: st.DrawFn) -> tuple[bytes, int, list[int]]:
-    """Lines about one to four ``_BUFFER`` long, in chunks of a few bytes, a large one or not.
+    """Lines about one or two ``LONG_EVENT`` long, in chunks of a few bytes, a large one or not.
 
-    Short held pieces are copied into a buffer that joins the held pieces at
-    ``_BUFFER`` bytes, or when a longer piece comes: the lines cross both.
+    Held bytes past ``LONG_EVENT`` are read line by line as they come: the
+    lines cross that bound, once or twice.
     """
     events = []
     for _ in range(draw(st.integers(1, 3))):
         field = draw(st.sampled_from([b"data: ", b"data:", b"event: ", b": "]))
-        size = draw(st.sampled_from([20, _BUFFER - 3, _BUFFER + 5, 2 * _BUFFER + 1, 70_001]))
+        size = draw(
+            st.sampled_from([20, LONG_EVENT - 3, LONG_EVENT + 5, 2 * LONG_EVENT + 1, 70_001])
+        )
         more = draw(st.sampled_from([b"", b"data: 2\n", b"\n"]))
         events.append(field + b'"' + DIGITS[:size] + b'"\n' + more + b"\n")
         events.append(draw(st.sampled_from([b"", b'data: "short"\n\n'])))
@@ -427,17 +430,3 @@ def test_each_event_is_framed_by_the_chunk_that_ends_it(
         start = cut
 
         assert framed == sum(1 for end in ends if end <= cut)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([b"\n", b"\n\n", b"x", b"y" * 700]), max_size=60), st.data())
-def test_blank_line_searches_agree_with_two_byte_searches(
-    parts: list[bytes], data: st.DataObject
-) -> None:
-    text = b"".join(parts)
-    end = data.draw(st.integers(0, len(text) + 10))
-
-    assert _blank_line(text, end) == text.find(b"\n\n", 0, end)
-    first = text.find(b"\n\n")
-    if first >= 0:
-        assert _last_blank_line(text, first) == text.rfind(b"\n\n")

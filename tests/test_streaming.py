@@ -30,7 +30,9 @@ from rxresponses import (
     raise_errors,
     responses,
 )
-from rxresponses.operators import frame
+from rxresponses.operators import FrameFormat, frame
+from rxresponses.operators._frame import frame_
+from rxresponses.operators._pieces import PIECED, first_pieces
 
 from tests.wire import (
     args_delta,
@@ -69,101 +71,51 @@ def test_first_item_arrives_before_the_source_completes() -> None:
     assert read == [0, 1]
 
 
-@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
-def test_a_large_chunk_passes_its_first_event_on_alone_then_in_growing_pieces(
-    eol: bytes,
+def test_a_large_chunk_is_cut_into_pieces_of_1_4_16_then_64_kib() -> None:
+    chunk = bytes(range(256)) * 1200  # 300 KiB
+
+    pieces = list(first_pieces(chunk))
+
+    assert b"".join(pieces) == chunk
+    assert [len(piece) for piece in pieces[:4]] == [1024, 4096, 16384, 65536]
+    assert all(len(piece) <= 65536 + PIECED for piece in pieces)
+    assert all(len(piece) > PIECED for piece in pieces[4:])  # no short piece at the end
+
+
+@pytest.mark.parametrize("size", [1, PIECED - 1, PIECED])
+def test_a_chunk_of_8_kib_or_less_goes_whole(size: int) -> None:
+    chunk = b"x" * size
+
+    assert list(first_pieces(chunk)) == [chunk]
+
+
+@pytest.mark.parametrize("format", ["sse", "jsonl"])
+def test_the_first_frames_of_a_large_chunk_go_on_before_the_rest_is_framed(
+    format: FrameFormat,
 ) -> None:
-    # The first items of a large network read must not wait for all of it: its
-    # events go on 1, 4, 16 at a time, then in pieces of at most 64 KiB. (Events
-    # that give no item here, so that nothing says the items already flow.)
-    small = sse([{"type": "response.web_search_call.searching", "output_index": 0}])
-    small = small.replace(b"\n", eol)
-    chunk = small * 3000
-    batches: list[int] = []
-
-    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
-
-    assert len(chunk) > 256 * 1024
-    assert sum(batches) == 3000
-    assert batches[:3] == [1, 4, 16]
-    assert all(size <= 64 * 1024 // len(small) + 1 for size in batches)
-    assert len(batches) < 12
-
-
-@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
-def test_once_a_delta_went_on_the_rest_of_a_large_chunk_goes_in_large_pieces(
-    eol: bytes,
-) -> None:
-    # A delta gives an item: the chunk's first item is out, and small pieces
-    # would only cost time (each goes through every stage on its own).
-    small = sse([text_delta("token")]).replace(b"\n", eol)
-    chunk = small * 3000
-    batches: list[int] = []
-
-    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
-
-    assert sum(batches) == 3000
-    assert batches[0] == 1
-    assert all(size > 16 for size in batches[1:-1])
-    assert all(size <= 64 * 1024 // len(small) + 1 for size in batches)
-
-
-def test_events_before_the_first_delta_of_a_large_chunk_go_on_in_small_pieces() -> None:
-    # Two events that give no item (an item and its part starting), then deltas:
-    # the first delta goes on in the second piece, then the rest in large ones.
-    starts = sse(
-        [
-            {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message"}},
-            {"type": "response.content_part.added", "output_index": 0, "content_index": 0},
-        ]
+    # The first items of a large network read must not wait for all of it.
+    small = (
+        sse([text_delta("token")])
+        if format == "sse"
+        else b'{"type":"response.output_text.delta","delta":"token"}\n'
     )
-    chunk = starts + sse([text_delta("token")]) * 3000
-    batches: list[int] = []
-
-    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
-
-    assert sum(batches) == 3002
-    assert batches[:2] == [1, 4]
-    assert all(size > 16 for size in batches[2:-1])
-
-
-def test_events_without_a_name_keep_the_growing_pieces() -> None:
-    # No ``event:`` line: nothing to tell a delta by before decoding.
-    small = sse([text_delta("token")], named=False)
     chunk = small * 3000
     batches: list[int] = []
 
-    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+    frame(format)(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
     assert sum(batches) == 3000
-    assert batches[:3] == [1, 4, 16]
+    assert batches[0] <= 1024 // len(small) + 1  # the events of the first KiB
+    assert all(size <= (65536 + PIECED) // len(small) + 1 for size in batches)
 
 
-def test_a_large_chunk_of_json_lines_goes_on_in_growing_pieces_too() -> None:
-    line = b'{"type":"response.output_text.delta","delta":"token"}\n'
-    chunk = line * 3000
+def test_without_the_latency_policy_a_chunk_goes_on_in_one_batch() -> None:
+    chunk = sse([text_delta("token")]) * 3000
     batches: list[int] = []
 
-    frame("jsonl")(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
+    frame_(cut=None)(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
-    assert sum(batches) == 3000
-    assert batches[:3] == [1, 4, 16]
-    assert all(size <= 64 * 1024 // len(line) + 1 for size in batches)
-
-
-def test_after_long_events_in_a_large_chunk_the_next_event_goes_on_alone() -> None:
-    # Three 12 KB events (a message's ``.done`` events repeat its text, and give
-    # no item), then small ones: the first of those goes on alone, not behind
-    # the events that follow it; it is a delta, so the rest goes in large pieces.
-    long_events = sse([{"type": "response.output_text.done", "text": "x" * 12_000}] * 3)
-    chunk = long_events + sse([text_delta("token")]) * 3000
-    batches: list[int] = []
-
-    frame()(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
-
-    assert sum(batches) == 3003
-    assert batches[:4] == [1, 1, 1, 1]
-    assert all(size > 16 for size in batches[4:-1])
+    assert batches == [3000]
 
 
 def test_items_arrive_as_each_chunk_of_a_hot_source_is_pushed() -> None:

@@ -22,7 +22,7 @@ with atheris.instrument_imports(include=["rxresponses.operators"]):
     from rxresponses.operators import DEFAULT_MAX_EVENT_BYTES, Frame, JSONLinesFramer, SSEFramer
 
 CAPS = (DEFAULT_MAX_EVENT_BYTES, 16, 300, 4096)
-#: How much of an oversized event a frame keeps (``operators._sse._PREVIEW``).
+#: How much of an oversized event a frame keeps (``operators._sse_lines.PREVIEW``).
 PREVIEW = 256
 #: Bodies up to this size are also fed one byte at a time.
 ONE_BY_ONE = 1024
