@@ -124,6 +124,10 @@ class Tally(abc.ObserverBase[Item]):
         return EXIT_OK if self.done and not self.errors else EXIT_ERRORS
 
 
+#: The items a replay's ``Tally`` needs to see (the others only pass through).
+_TALLIED = frozenset({Start, Error, Done})
+
+
 def cancelled_tail(started: bool) -> list[Item]:
     """How Ctrl-C ends the outputs: ``start`` (if none went out yet), ``error``, ``done``."""
     head: list[Item] = [] if started else [Start(message_id=str(uuid.uuid4()))]
@@ -285,17 +289,20 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 file.close()
 
     sink: abc.ObserverBase[Item]
+    flush: Callable[[], None]
     if args.jsonl:
         sink = JsonLinesSink(out.buffer, flush_each=False)
-        flush = out.buffer.flush
+        flush = sink.flush  # one write per chunk of input
     else:
         sink = TerminalView(out, flush_each=False, stats=False)
         flush = out.flush
     tally = Tally()
+    write = sink.on_next
 
     def on_next(item: Item) -> None:
-        tally.on_next(item)
-        sink.on_next(item)
+        write(item)
+        if type(item) in _TALLIED:  # what decides the exit code, and whether a start went out
+            tally.on_next(item)
 
     try:
         rest = interrupt.read_chunks(file, args.chunk_size)

@@ -44,7 +44,12 @@ def encode_line(item: Item) -> bytes:
 
 
 class JsonLinesSink(abc.ObserverBase[Item]):
-    """Writes each item as one JSON line to a binary file, flushed per item by default."""
+    """Writes each item as one JSON line to a binary file, flushed per item by default.
+
+    With ``flush_each=False`` the lines gather in memory and go to the file in
+    one write at ``flush()`` (or once they pass 64 KiB, or at the end): the
+    caller says when, e.g. after each chunk of input.
+    """
 
     def __init__(self, file: IO[bytes], *, flush_each: bool = True, close: bool = False) -> None:
         self._file = file
@@ -59,12 +64,17 @@ class JsonLinesSink(abc.ObserverBase[Item]):
 
     def on_next(self, value: Item) -> None:
         buffer = self._buffer
-        _ENCODER.encode_into(value, buffer)
-        buffer += b"\n"
-        self._file.write(buffer)
-        del buffer[:]
-        if self._flush_each:
-            self._file.flush()
+        _ENCODER.encode_into(value, buffer, -1)
+        buffer.append(0x0A)
+        if self._flush_each or len(buffer) >= _GATHERED:
+            self.flush()
+
+    def flush(self) -> None:
+        """Writes the gathered lines and flushes the file."""
+        if self._buffer:
+            self._file.write(self._buffer)
+            del self._buffer[:]
+        self._file.flush()
 
     def on_error(self, error: Exception) -> None:
         self._finish()
@@ -73,9 +83,13 @@ class JsonLinesSink(abc.ObserverBase[Item]):
         self._finish()
 
     def _finish(self) -> None:
-        self._file.flush()
+        self.flush()
         if self._close:
             self._file.close()
+
+
+#: Lines a ``JsonLinesSink`` gathers at most before it writes them.
+_GATHERED = 64 * 1024
 
 
 #: How many ``error`` items a ``MetricsSink`` keeps (all of them are counted).

@@ -106,6 +106,34 @@ def test_json_lines_sink_writes_each_item_as_a_line_flushed_as_it_comes(tmp_path
     check_invariants(objects)
 
 
+def test_json_lines_sink_without_flush_each_writes_its_lines_at_flush_in_order(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.jsonl"
+    sink = JsonLinesSink.open(path, flush_each=False)
+    for item in ITEMS[:2]:
+        sink.on_next(item)
+    assert path.read_bytes() == b""  # gathered, not written yet
+    sink.flush()
+    assert path.read_bytes() == b"".join(map(encode_line, ITEMS[:2]))
+    for item in ITEMS[2:]:
+        sink.on_next(item)
+    sink.on_completed()
+    assert path.read_bytes() == b"".join(map(encode_line, ITEMS))
+
+
+def test_json_lines_sink_without_flush_each_writes_once_64_kib_gathered() -> None:
+    buffer = io.BytesIO()
+    sink = JsonLinesSink(buffer, flush_each=False)
+    line = encode_line(ITEMS[1])
+    count = 0
+    while not buffer.getvalue():
+        sink.on_next(ITEMS[1])
+        count += 1
+    assert len(line) * (count - 1) < 64 * 1024 <= len(line) * count
+    assert buffer.getvalue() == line * count
+
+
 def test_json_lines_sink_closes_its_own_file_but_not_a_callers(tmp_path: Path) -> None:
     file = open(tmp_path / "a.jsonl", "wb")  # noqa: SIM115
     feed(JsonLinesSink(file, close=True), ITEMS[:1])
