@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from ._pieces import first_pieces
+from ._pieces import PIECED, first_pieces
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
     AutoFramer,
@@ -28,7 +28,7 @@ def frame_(
     done: bool = False,
     cut: Callable[[bytes], Iterable[bytes]] | None = first_pieces,
 ) -> Callable[[Observable[bytes]], Observable[list[Frame]]]:
-    """``cut``: the latency policy, how a chunk is cut before framing (``None``: never)."""
+    """``cut``: the latency policy, how a chunk longer than ``PIECED`` is cut (``None``: never)."""
     make = _FRAMERS.get(format)
     if make is None:
         raise ValueError(f"unknown format {format!r} (expected 'sse', 'jsonl' or 'auto')")
@@ -44,12 +44,24 @@ def frame_(
             stopped = False
 
             def on_next(chunk: bytes) -> None:
-                for piece in (chunk,) if cut is None else cut(chunk):
+                if len(chunk) > PIECED and cut is not None:
+                    in_pieces(chunk)
+                    return
+                try:  # (written out, not a call: reads of one byte come here per byte)
+                    frames = framer.decode(chunk)
+                except Exception as exc:  # a bug, not a stream fault: report it
+                    observer.on_error(exc)
+                    return
+                if frames:
+                    observer.on_next(frames)
+
+            def in_pieces(chunk: bytes) -> None:
+                for piece in cut(chunk):  # type: ignore[misc]
                     if stopped:
                         return
                     try:
                         frames = framer.decode(piece)
-                    except Exception as exc:  # a bug, not a stream fault: report it
+                    except Exception as exc:
                         observer.on_error(exc)
                         return
                     if frames:

@@ -119,7 +119,9 @@ class SSEFramer:
         start = 0  # where the events of the chunk that start afresh begin
         if held:
             if 0x0A not in chunk:  # more of a line (small reads: the usual case)
-                self._hold(chunk, frames)
+                held += chunk
+                if len(held) > self._limit:
+                    self._read_held(frames)
                 return frames
             if held[-1] == 0x0A and chunk[0] == 0x0A:
                 end = -1  # the blank line starts with the held bytes' last line end
