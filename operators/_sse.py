@@ -140,7 +140,8 @@ class SSEFramer:
             else:
                 # The held event and the chunk's whole events after it as one text;
                 # a long held event alone (a split would copy it again).
-                last = end if len(held) > LONG_EVENT else chunk.rfind(b"\n\n")
+                whole = len(held) <= LONG_EVENT
+                last = chunk.rfind(b"\n\n") if whole else end
                 if last < 0:
                     del held[-1]  # (not sliced off: that would be a second copy)
                     text = bytes(held)
@@ -152,7 +153,7 @@ class SSEFramer:
                 self._events(text, frames)
                 del text
                 start = last + 2
-                if last > end:
+                if whole:  # the chunk's last blank line is behind
                     if start < len(chunk):
                         held += chunk[start:]  # (shorter than the limit: no blank line in it)
                         if len(held) > self._limit:
