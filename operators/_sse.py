@@ -29,16 +29,22 @@ _BOM = b"\xef\xbb\xbf"
 
 
 class _Prep:
-    """Drops a leading byte-order mark; turns ``\\r\\n`` and ``\\r`` into ``\\n``."""
+    """What comes before framing: a leading byte-order mark dropped, ``\\r\\n`` and ``\\r``
+    turned into ``\\n``, and the rest of a line over the cap dropped (``discard``)."""
 
-    __slots__ = ("_bom_seen", "_crlf", "_skip_lf", "busy")
+    __slots__ = ("_bom_seen", "_crlf", "_discarding", "_skip_lf", "busy")
 
     def __init__(self, crlf: bool) -> None:
         self._crlf = crlf  # False: leave "\r" alone (JSON Lines splits on "\n" only)
         self._skip_lf = False  # the last chunk ended with "\r": a "\n" next is its pair
         self._bom_seen: bytes | None = b""  # None once the start of input is past
+        self._discarding = False  # inside a line over the cap, dropping it to its end
         #: False when a chunk without "\r" passes unchanged (callers may skip ``feed``).
         self.busy = True
+
+    def discard(self) -> None:
+        """Drop what comes up to the end of the current line (a line over the cap)."""
+        self._discarding = self.busy = True
 
     def feed(self, chunk: bytes) -> bytes:
         if self._bom_seen is not None:
@@ -57,12 +63,17 @@ class _Prep:
             # NOTE: a trailing "\r" may be half of a "\r\n" split across chunks.
             self._skip_lf = chunk[-1] == 0x0D
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        self.busy = self._bom_seen is not None or self._skip_lf
+        if self._discarding:
+            end = chunk.find(b"\n")
+            chunk = b"" if end < 0 else chunk[end + 1 :]
+            self._discarding = end < 0
+        self.busy = self._bom_seen is not None or self._skip_lf or self._discarding
         return chunk
 
     def flush(self) -> bytes:
         """Bytes held back at the very start (input shorter than a byte-order mark)."""
         head, self._bom_seen = self._bom_seen or b"", None
+        self._discarding = False  # an over-long last line ends with the input
         return head
 
 
@@ -78,7 +89,6 @@ class SSEFramer:
     __slots__ = (
         "_accept",
         "_cap",
-        "_discarding",
         "_first_limit",
         "_held",
         "_limit",
@@ -98,24 +108,19 @@ class SSEFramer:
         self._seen = 0  # held bytes known to hold no line end (after a reading of its lines)
         self._first_limit = min(LONG_EVENT, max_event_bytes)
         self._limit = self._first_limit  # held past this: read its lines now
-        self._discarding = False  # inside a line over the cap, dropping it to its end
 
     def decode(self, chunk: bytes) -> list[Frame]:
         frames: list[Frame] = []
-        if self._prep.busy or 0x0D in chunk:
-            chunk = self._prep.feed(chunk)
-        if self._discarding:
-            end = chunk.find(b"\n")
-            if end < 0:
-                return frames
-            self._discarding = False
-            chunk = chunk[end + 1 :]
         held = self._held
         if len(chunk) > LONG_EVENT and len(held) + len(chunk) > self._cap:
             # Taken in slices, so that no more than the cap is ever held.
             for at in range(0, len(chunk), LONG_EVENT):
                 frames += self.decode(chunk[at : at + LONG_EVENT])
             return frames
+        if self._prep.busy or 0x0D in chunk:
+            chunk = self._prep.feed(chunk)
+            if not chunk:
+                return frames
         start = 0  # where the events of the chunk that start afresh begin
         if held:
             if 0x0A not in chunk:  # more of a line (small reads: the usual case)
@@ -235,7 +240,7 @@ class SSEFramer:
         if len(held) > cap:
             lines.line(bytes(held[: min(cap + 1, HEAD)]), frames, True)
             held.clear()
-            self._discarding = True
+            self._prep.discard()
         self._seen = len(held)
         # Under way, its later lines are read as they come: not held up to the cap again.
         self._limit = min(len(held) + (0 if lines.busy else LONG_EVENT), cap)
@@ -243,11 +248,10 @@ class SSEFramer:
     def flush(self) -> list[Frame]:
         """Frames still pending at the end of input (an unterminated last event)."""
         frames = self.decode(self._prep.flush())
-        self._discarding = False  # an over-long last line ends with the input
         held = self._held
         if held:
             self._read_held(frames)
-            self._discarding = False
+            self._prep.flush()  # the end of input ends a line over the cap too
             if held:
                 self._lines.line(bytes(held), frames)
                 held.clear()
@@ -259,7 +263,7 @@ class SSEFramer:
 class JSONLinesFramer:
     """One event's data per line, as some tools record streams; same caps as SSE."""
 
-    __slots__ = ("_accept", "_cap", "_discarding", "_held", "_prep")
+    __slots__ = ("_accept", "_cap", "_held", "_prep")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, done: bool = False) -> None:
         if max_event_bytes < 1:
@@ -268,18 +272,11 @@ class JSONLinesFramer:
         self._cap = max_event_bytes
         self._prep = _Prep(crlf=False)
         self._held = bytearray()  # the unfinished last line
-        self._discarding = False  # inside a line over the cap, dropping it to its end
 
     def decode(self, chunk: bytes) -> list[Frame]:
         frames: list[Frame] = []
         if self._prep.busy:
             chunk = self._prep.feed(chunk)
-        if self._discarding:
-            end = chunk.find(b"\n")
-            if end < 0:
-                return frames
-            self._discarding = False
-            chunk = chunk[end + 1 :]
         held = self._held
         end = chunk.rfind(b"\n")
         if end < 0:
@@ -301,7 +298,7 @@ class JSONLinesFramer:
         if len(held) > self._cap:  # a line over the cap: its head, then the rest dropped
             self._line(bytes(held[:HEAD]), frames, over=True)
             held.clear()
-            self._discarding = True
+            self._prep.discard()
         return frames
 
     def flush(self) -> list[Frame]:
@@ -309,7 +306,6 @@ class JSONLinesFramer:
         if self._held:
             self._line(bytes(self._held), frames)
             self._held.clear()
-        self._discarding = False
         return frames
 
     def _line(self, line: bytes, frames: list[Frame], over: bool = False) -> None:

@@ -786,3 +786,15 @@ def test_an_output_item_gives_the_same_items_routed_by_name_or_by_type(item: obj
 
     assert named == unnamed
     assert named[-1]["type"] == "done"
+
+
+def test_a_read_larger_than_the_cap_ending_in_cr_keeps_the_pair_of_that_cr() -> None:
+    # A read over the cap is framed in slices; the "\n" that completes its last
+    # "\r" comes in the next read and must still be taken as that pair.
+    cap = 1 << 16
+    events = b"data: {}\r\n\r\n" * 20_000  # 240 KB, far over the cap
+    framer = SSEFramer(max_event_bytes=cap)
+
+    frames = framer.decode(events + b"data: 1\r") + framer.decode(b"\ndata: 2\n\n")
+
+    assert [data for _, data, _ in frames] == [b"{}"] * 20_000 + [b"1\n2"]
