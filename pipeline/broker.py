@@ -46,6 +46,9 @@ class Broker(Protocol):
     async def last(self, stream_id: str) -> tuple[int, str] | None:
         """The position and type of the stream's last item; ``None`` for an unknown stream."""
 
+    async def read(self, stream_id: str, after: int, limit: int) -> list[Numbered]:
+        """Up to ``limit`` items after position ``after`` that are in the log now (no waiting)."""
+
     def follow(self, stream_id: str, after: int, idle: float) -> AsyncIterator[list[Numbered]]:
         """The items after position ``after``, in batches, ending with the one holding ``done``.
 
@@ -113,6 +116,14 @@ class MemoryBroker:
         if log is None or not log.entries:
             return None
         return len(log.entries), log.entries[-1][0]
+
+    async def read(self, stream_id: str, after: int, limit: int) -> list[Numbered]:
+        log = self._logs.get(stream_id)
+        if log is None:
+            return []
+        start = max(after, 0)
+        chosen = log.entries[start : start + limit]
+        return [(start + 1 + i, kind, data) for i, (kind, data) in enumerate(chosen)]
 
     async def follow(
         self, stream_id: str, after: int, idle: float

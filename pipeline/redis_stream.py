@@ -153,6 +153,15 @@ class RedisBroker:
         entry_id, fields = found[0]
         return _position(entry_id), _field(fields, "t").decode()
 
+    async def read(self, stream_id: str, after: int, limit: int) -> list[Numbered]:
+        found: Any = await self._client.xrange(
+            self.key(stream_id), min=f"0-{max(after, 0) + 1}", count=limit
+        )
+        return [
+            (_position(entry_id), _field(fields, "t").decode(), _field(fields, "j"))
+            for entry_id, fields in found
+        ]
+
     async def follow(
         self, stream_id: str, after: int, idle: float
     ) -> AsyncIterator[list[Numbered]]:

@@ -10,8 +10,11 @@
 
 ``POST /streams`` starts one upstream request (``upstream(body)``, an
 observable of items) and appends its items to a ``Broker`` as they come.
-Every watcher follows the broker's log, so many watchers of one stream get
-identical items from that one request. Each SSE event carries the item's
+Every watcher reads the broker's log, so many watchers of one stream get
+identical items from that one request: a watcher behind the end of the log
+reads it at its own pace, and watchers at the end are fed by the stream's
+one ``rxresponses.live.Hub``, which writes each new batch to all of them at
+once. Each SSE event carries the item's
 position (``id:``, 1 for ``start``), its type (``event:``) and its JSON
 (``data:``, SPEC §1); a reconnecting client sends ``Last-Event-ID`` and
 gets every item after it, nothing repeated. A comment line goes out every
@@ -33,17 +36,20 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from reactivex import Observable, abc
 
-from .broker import Broker, BrokerSink, MemoryBroker, Numbered
+from .broker import Broker, BrokerSink, MemoryBroker
 from .http import build_request, stream_responses
+from .live import Hub, Watcher, frames
 from .operators import Item
 
 #: Makes the items of one upstream request from the ``POST /streams`` body.
 Upstream = Callable[[Mapping[str, Any]], Observable[Item]]
 
 DEFAULT_HEARTBEAT = 15.0
+#: The most items a watcher catching up reads from the log at once.
+CATCH_UP_COUNT = 1024
 #: What the page's ``EventSource`` waits before reconnecting (the SSE ``retry:`` field).
 DEFAULT_RETRY_MS = 1000
 #: The most a ``POST /streams`` body may weigh.
@@ -96,6 +102,7 @@ class _State:
     watchers: dict[int, web.Request] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
     writers: set["asyncio.Task[None]"] = field(default_factory=set)
+    hubs: dict[str, Hub] = field(default_factory=dict)
 
 
 _STATE = web.AppKey("rxresponses_web", _State)
@@ -115,10 +122,13 @@ def drop_watchers(app: web.Application) -> int:
 
     Clients reconnect with ``Last-Event-ID`` and lose nothing.
     """
-    watchers = list(app[_STATE].watchers.values())
+    state = app[_STATE]
+    watchers = list(state.watchers.values())
     for request in watchers:
         if request.transport is not None:
             request.transport.close()
+    for hub in state.hubs.values():
+        hub.drop()
     return len(watchers)
 
 
@@ -209,13 +219,6 @@ async def _create(request: web.Request) -> web.Response:
     )
 
 
-def _frames(batch: list[Numbered]) -> bytes:
-    out = bytearray()
-    for position, kind, data in batch:
-        out += b"id: %d\nevent: %s\ndata: %s\n\n" % (position, kind.encode(), data)
-    return bytes(out)
-
-
 def _after(request: web.Request) -> int | None:
     text = request.headers.get("Last-Event-ID", "").strip()
     if not text:
@@ -233,7 +236,8 @@ async def _events(request: web.Request) -> web.StreamResponse:
     after = _after(request)
     if after is None:
         return _bad("Last-Event-ID must be an item position (a whole number)")
-    if await state.broker.last(stream_id) is None:
+    last = await state.broker.last(stream_id)
+    if last is None:
         return _json(404, {"error": "no such stream"})
     response = web.StreamResponse(
         headers={
@@ -242,18 +246,67 @@ async def _events(request: web.Request) -> web.StreamResponse:
             "X-Accel-Buffering": "no",
         }
     )
+    if request.version >= HttpVersion11:
+        response.enable_chunked_encoding()
     await response.prepare(request)
     state.watchers[id(request)] = request
     try:
         await response.write(b"retry: %d\n\n" % state.retry_ms)
-        async for batch in state.broker.follow(stream_id, after, state.heartbeat):
-            await response.write(_frames(batch) if batch else b": heartbeat\n\n")
+        if not (last[1] == "done" and after >= last[0]):
+            await _deliver(state, request, response, stream_id, after)
         await response.write_eof()
     except (ConnectionResetError, ConnectionError):
         pass  # the watcher left; it may come back with Last-Event-ID
     finally:
         state.watchers.pop(id(request), None)
     return response
+
+
+async def _deliver(
+    state: _State,
+    request: web.Request,
+    response: web.StreamResponse,
+    stream_id: str,
+    position: int,
+) -> None:
+    """Send the items after ``position`` to the end of the stream.
+
+    Items already in the log are read and written here, with the
+    connection's own backpressure; at the live end the watcher joins the
+    stream's hub, which writes new items to every live watcher at once, and
+    comes back here if it falls behind.
+    """
+    while True:
+        hub = state.hubs.get(stream_id)
+        if hub is not None and position >= hub.position:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                raise ConnectionResetError("the watcher left")
+            watcher = Watcher(transport, response.chunked, position)
+            hub.join(watcher)
+            try:
+                outcome = await watcher.outcome
+            finally:
+                hub.discard(watcher)
+            if outcome == "ended":
+                return
+            if outcome == "gone":
+                raise ConnectionResetError("the watcher left")
+            position = watcher.sent  # behind: catch up from the log
+            await request.writer.drain()
+            continue
+        live = hub.position if hub is not None else 0
+        batch = await state.broker.read(stream_id, position, CATCH_UP_COUNT)
+        if batch:
+            await response.write(frames(batch))
+            await request.writer.drain()
+            position = batch[-1][0]
+            if batch[-1][1] == "done":
+                return
+        elif live > position:
+            position = live  # the log no longer holds the items in between (trimmed)
+        elif stream_id not in state.hubs:
+            Hub(state.broker, stream_id, position, state.heartbeat, state.hubs)
 
 
 async def _cancel(request: web.Request) -> web.Response:
@@ -300,6 +353,8 @@ def make_app(
             held.sink.cancel("the server stopped")
         if state.writers:
             await asyncio.wait(state.writers, timeout=5.0)
+        for hub in list(state.hubs.values()):
+            await hub.close()
         await state.broker.close()
 
     app.on_startup.append(start)

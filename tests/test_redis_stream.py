@@ -135,6 +135,24 @@ async def test_a_long_stream_is_trimmed_to_about_max_len(client: "aioredis.Redis
 
 
 @pytest.mark.asyncio
+async def test_read_gives_the_items_after_a_position_that_are_there_now(
+    client: "aioredis.Redis",
+) -> None:
+    broker = RedisBroker(client, prefix="")
+    items = every_item_type()
+    sink = BrokerSink(broker, "s")
+    reactivex.from_iterable(items).subscribe(sink)
+    await sink.flushed()
+    whole = await broker.read("s", 0, 1000)
+
+    assert [position for position, _, _ in whole] == list(range(1, len(items) + 1))
+    assert [msgspec.json.decode(data) for _, _, data in whole] == as_json(items)
+    assert await broker.read("s", 3, 2) == whole[3:5]
+    assert await broker.read("s", len(items), 10) == []
+    assert await broker.read("nothing", 0, 10) == []
+
+
+@pytest.mark.asyncio
 async def test_a_position_is_never_written_twice(client: "aioredis.Redis") -> None:
     broker = RedisBroker(client, prefix="")
     await broker.append("s", 1, [("start", b'{"type":"start","message_id":"m"}')])

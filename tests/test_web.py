@@ -15,11 +15,12 @@ from reactivex.subject import Subject
 from rxresponses import Done, Item, Start, Text
 from rxresponses.broker import BrokerSink, MemoryBroker
 from rxresponses.server import ReplayServer
-from rxresponses.web import drop_watchers, held_streams, http_upstream, make_app
+from rxresponses.web import drop_watchers, held_streams, http_upstream, make_app, state_of
 
 from tests.web_helpers import (
     DEMO,
     WAIT,
+    bare_watch,
     create,
     demo_items,
     env,
@@ -108,6 +109,127 @@ async def test_many_watchers_get_identical_items_from_one_upstream_request() -> 
     assert all(run == runs[0] for run in runs)
     assert runs[0][0].type == "start"
     assert runs[0][-1].type == "done"
+
+
+def live_upstream(subject: Subject[Item]) -> Any:
+    """An upstream that sends ``start``, then whatever the test pushes into ``subject``."""
+
+    def upstream(body: Any) -> Observable[Item]:
+        return reactivex.concat(reactivex.of(Start(message_id="m")), subject)
+
+    return upstream
+
+
+async def until(condition: Any) -> None:
+    """Wait (briefly polling) until ``condition()`` holds."""
+    async with asyncio.timeout(WAIT):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def live_watchers(app: Any, stream_id: str) -> int:
+    hub = state_of(app).hubs.get(stream_id)
+    return 0 if hub is None else hub.live
+
+
+@pytest.mark.asyncio
+async def test_a_watcher_that_stops_reading_holds_no_one_up_and_later_gets_every_item() -> None:
+    subject: Subject[Item] = Subject()
+    app = make_app(live_upstream(subject))
+    big = "x" * 32_768
+    count = 400  # 13 MB: far more than the sockets between server and watcher hold
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        created = await create(session, base)
+        slow = await bare_watch(base, created["id"], receive_buffer=4096)
+        fast = asyncio.ensure_future(watch(session, base, created["id"]))
+        await until(lambda: live_watchers(app, created["id"]) == 2)
+        for n in range(count):
+            subject.on_next(Text(chunk=f"{n} {big}"))
+            await asyncio.sleep(0.001)  # one batch each
+        await until(lambda: state_of(app).hubs[created["id"]].position == count + 1)
+        moved_off = live_watchers(app, created["id"]) == 1
+        subject.on_next(Done(stop_reason="end_turn"))
+        events = await fast
+        late = parse_sse((await slow.body()).decode())[0]
+
+    assert moved_off  # the reader that stopped no longer holds the live path
+    assert [event.id for event in events] == list(range(1, count + 3))
+    assert late == events
+
+
+@pytest.mark.asyncio
+async def test_watchers_joining_a_live_stream_with_last_event_id_get_exactly_the_rest() -> None:
+    subject: Subject[Item] = Subject()
+    app = make_app(live_upstream(subject))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        created = await create(session, base)
+        for n in range(5):
+            subject.on_next(Text(chunk=str(n)))
+        first = asyncio.ensure_future(watch(session, base, created["id"]))
+        await until(lambda: live_watchers(app, created["id"]) == 1)
+        joining = [
+            asyncio.ensure_future(watch(session, base, created["id"], after=after))
+            for after in range(7)
+        ]
+        await until(lambda: live_watchers(app, created["id"]) == 8)
+        for n in range(5, 10):
+            subject.on_next(Text(chunk=str(n)))
+            await asyncio.sleep(0.01)
+        subject.on_next(Done(stop_reason="end_turn"))
+        whole = await first
+        rests = await asyncio.gather(*joining)
+
+    assert [event.id for event in whole] == list(range(1, 13))
+    for after, rest in enumerate(rests):
+        assert rest == whole[after:]
+
+
+@pytest.mark.asyncio
+async def test_watchers_arriving_at_different_moments_of_a_stream_get_identical_items() -> None:
+    async with ReplayServer([DEMO], events_per_second=400) as upstream:
+        app = make_app(http_upstream(upstream.base_url, model="gpt-5", api_key=""))
+        async with served(app) as base, aiohttp.ClientSession() as session:
+            created = await create(session, base)
+            runs = []
+            for _ in range(30):
+                runs.append(asyncio.ensure_future(watch(session, base, created["id"])))
+                await asyncio.sleep(0.005)
+            results = await asyncio.gather(*runs)
+
+    assert upstream.stats.requests == 1
+    assert [event.id for event in results[0]] == list(range(1, len(demo_items()) + 1))
+    assert all(result == results[0] for result in results)
+
+
+@pytest.mark.asyncio
+async def test_an_http_1_0_watcher_gets_the_events_unchunked_and_the_connection_closes() -> None:
+    items = every_item_type()
+    async with served(make_app(fixed_upstream(items))) as base, aiohttp.ClientSession() as s:
+        created = await create(s, base)
+        whole = await watch(s, base, created["id"])
+        old = await bare_watch(base, created["id"], version="1.0")
+        body = await old.body()
+
+    assert body.startswith(b"retry: ")
+    assert parse_sse(body.decode())[0] == whole
+
+
+@pytest.mark.asyncio
+async def test_a_stream_stops_being_followed_when_its_last_watcher_has_left() -> None:
+    subject: Subject[Item] = Subject()
+    app = make_app(live_upstream(subject), heartbeat=0.05)
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        created = await create(session, base)
+        leaving = await bare_watch(base, created["id"])
+        await until(lambda: live_watchers(app, created["id"]) == 1)
+        leaving.writer.close()
+        await until(lambda: created["id"] not in state_of(app).hubs)
+        back = asyncio.ensure_future(watch(session, base, created["id"], after=1))
+        await until(lambda: live_watchers(app, created["id"]) == 1)
+        subject.on_next(Done(stop_reason="end_turn"))
+        events = await back
+
+    assert [event.type for event in events] == ["done"]
 
 
 @pytest.mark.asyncio

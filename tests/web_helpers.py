@@ -236,3 +236,51 @@ def redis_server() -> Iterator[str]:
 def env() -> dict[str, str]:
     """The environment for a child ``rxresponses`` process: no key inherited."""
     return {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+
+
+@dataclass
+class BareWatcher:
+    """An event connection on a bare socket, read only when the test says so."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+    async def body(self) -> bytes:
+        """The rest of the answer's body, to the end, with the head and chunk sizes taken out."""
+        raw = await asyncio.wait_for(self.reader.read(), WAIT)
+        self.writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        if b"transfer-encoding: chunked" not in head.lower():
+            return body
+        out = bytearray()
+        while body:
+            size_line, _, body = body.partition(b"\r\n")
+            size = int(size_line, 16)
+            out += body[:size]
+            body = body[size + 2 :]
+        return bytes(out)
+
+
+async def bare_watch(
+    base: str,
+    stream_id: str,
+    *,
+    after: int | None = None,
+    version: str = "1.1",
+    receive_buffer: int | None = None,
+) -> BareWatcher:
+    """``GET /streams/{id}/events`` on a bare socket; a small ``receive_buffer`` fills fast."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    # A small stream-reader limit, so an unread answer backs up into the sockets.
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
+    resume = "" if after is None else f"Last-Event-ID: {after}\r\n"
+    target = f"/streams/{stream_id}/events HTTP/{version}"
+    head = f"GET {target}\r\nHost: {host}:{port}\r\nConnection: close\r\n{resume}\r\n"
+    writer.write(head.encode())
+    await writer.drain()
+    return BareWatcher(reader, writer)
