@@ -7,10 +7,18 @@
 127.0.0.1; its upstream emits ``start``, then ``--items`` text items at
 ``--rate`` items per second, each carrying its creation time
 (``time.perf_counter()``: on Linux the system-wide monotonic clock, the same
-in both processes), then ``done``. W watchers (aiohttp clients in this
-process) follow the stream over SSE; for every item and watcher the extra
-latency is the arrival time minus the creation time. Printed: its p50 and
-p99, and the server's CPU time per item and per delivered event.
+in both processes), then ``done``. W watchers (in this process) follow the
+stream over SSE; for every item and watcher the extra latency is the
+arrival time minus the creation time. Two kinds of watcher (``--clients``):
+``bare`` ones stamp an event when its bytes arrive (a bare asyncio
+connection), ``aiohttp`` ones when aiohttp's client hands it over, after
+its parsing and task switches for all W copies in this one process.
+Printed: p50 and p99, the server's CPU time per item and per delivered
+event, this process's CPU per event, and the p99 of how late a process that
+only sleeps 5 ms and wakes (run alongside) wakes up: how long a woken
+process waits for a core on this machine at that moment, a floor under
+every p99 here. Then a floor for the server's part: the CPU of one
+``send`` of a 120-byte frame to each of W loopback connections, by hand.
 
 (2) **Redis.** A real ``redis-server`` on a free loopback port. The items of
 the 200k-event stream (``benchmarks.streamgen``, run through the chain
@@ -127,7 +135,7 @@ _DECODE = msgspec.json.Decoder(_Chunk)
 
 
 async def _follow(session: aiohttp.ClientSession, url: str, latencies: list[float]) -> int:
-    """Read one watcher's events to ``done``; returns how many arrived."""
+    """Read one watcher's events to ``done`` with aiohttp's client; returns how many arrived."""
     count = 0
     held = b""
     async with session.get(url) as response:
@@ -136,46 +144,203 @@ async def _follow(session: aiohttp.ClientSession, url: str, latencies: list[floa
             events = (held + chunk).split(b"\n\n")
             held = events.pop()
             for event in events:
-                start = event.find(b"\ndata: ")
-                if start < 0:
-                    continue
-                item = _DECODE.decode(event[start + 7 :])
-                count += 1
-                if item.type == "text":
-                    latencies.append(now - float(item.chunk))
-                elif item.type == "done":
+                kind = _note(event, now, latencies)
+                count += kind is not None
+                if kind == "done":
                     return count
     return count
 
 
-async def watchers(base: str, levels: list[int], items: int, rate: float) -> None:
+def _note(event: bytes, now: float, latencies: list[float]) -> str | None:
+    """The type of the item in ``event``, if any; a text item's latency goes in ``latencies``."""
+    start = event.find(b"\ndata: ")
+    if start < 0:
+        return None
+    item = _DECODE.decode(event[start + 7 :])
+    if item.type == "text":
+        latencies.append(now - float(item.chunk))
+    return item.type
+
+
+class _BareWatcher(asyncio.Protocol):
+    """One watcher on a bare connection: each event is stamped as its bytes arrive.
+
+    With a hundred watchers in one process, an HTTP client's work for the
+    other watchers' copies of an item (parsing, waking their tasks) would
+    count as latency of this one; here only reading the bytes does.
+    """
+
+    def __init__(self, request: bytes, latencies: list[float]) -> None:
+        self.request = request
+        self.latencies = latencies
+        self.count = 0
+        self.finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._raw = b""  # HTTP: the head, then chunked body
+        self._body = False
+        self._events = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        raw = self._raw + data
+        if not self._body:
+            head = raw.find(b"\r\n\r\n")
+            if head < 0:
+                self._raw = raw
+                return
+            assert raw.startswith(b"HTTP/1.1 200"), raw
+            assert b"chunked" in raw[:head].lower(), raw
+            raw, self._body = raw[head + 4 :], True
+        at = 0
+        while True:  # chunked transfer coding
+            line = raw.find(b"\r\n", at)
+            if line < 0:
+                break
+            size = int(raw[at:line], 16)
+            if len(raw) < line + 2 + size + 2:
+                break
+            self._events += raw[line + 2 : line + 2 + size]
+            at = line + 2 + size + 2
+        self._raw = raw[at:]
+        events = self._events.split(b"\n\n")
+        self._events = events.pop()
+        for event in events:
+            kind = _note(event, now, self.latencies)
+            self.count += kind is not None
+            if kind == "done" and not self.finished.done():
+                self.finished.set_result(self.count)
+                self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.finished.done():
+            self.finished.set_result(self.count)
+
+
+async def _follow_bare(base: str, path: str, latencies: list[float]) -> int:
+    """Read one watcher's events to ``done`` over a bare connection; returns how many arrived."""
+    host, port = base.removeprefix("http://").split(":")
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    loop = asyncio.get_running_loop()
+    _, watcher = await loop.create_connection(
+        lambda: _BareWatcher(request, latencies), host, int(port)
+    )
+    return await watcher.finished
+
+
+def sleeper(out: str, nap: float = 0.005) -> None:
+    """The sleeper role: nap ``nap`` s again and again; on SIGTERM write how late each wake was.
+
+    Run beside the watchers, it shows how long a process that has just woken
+    waits for a core on this machine at that moment: a floor under any
+    latency measured here.
+    """
+    import signal
+
+    late: list[float] = []
+
+    def stop(signum: int, frame: object) -> None:
+        with open(out, "w") as file:
+            file.write("\n".join(map(repr, late)))
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        began = time.perf_counter()
+        time.sleep(nap)
+        late.append(time.perf_counter() - began - nap)
+
+
+@contextmanager
+def wake_lateness() -> Iterator[list[float]]:
+    """A sleeper process for the duration; the list gets its wake-up lateness in ms, sorted."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "late")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.fanout", "--role", "sleeper", "--out", out]
+        )
+        late: list[float] = []
+        try:
+            yield late
+        finally:
+            process.terminate()
+            process.wait()
+            with open(out) as file:
+                late.extend(sorted(float(line) * 1000 for line in file.read().split()))
+
+
+def send_floor(sockets: int, rounds: int = 200, size: int = 120) -> tuple[float, float]:
+    """The kernel's part: CPU µs per ``send`` of one ``size``-byte frame to each of ``sockets``
+    loopback connections (a hand loop, no event loop), and wall ms for the whole pass."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(sockets)
+        readers = [socket.create_connection(listener.getsockname()) for _ in range(sockets)]
+        writers = [listener.accept()[0] for _ in range(sockets)]
+    frame = b"x" * size
+    cpu = wall = 0.0
+    try:
+        for _ in range(rounds):
+            began, began_cpu = time.perf_counter(), time.process_time()
+            for writer in writers:
+                writer.send(frame)
+            wall += time.perf_counter() - began
+            cpu += time.process_time() - began_cpu
+            for reader in readers:
+                reader.recv(65536)
+    finally:
+        for one in readers + writers:
+            one.close()
+    return cpu / (rounds * sockets) * 1e6, wall / rounds * 1e3
+
+
+async def watchers(
+    base: str, levels: list[int], items: int, rate: float, clients: list[str]
+) -> None:
     header(f"(1) one stream to W watchers over SSE: {items:,} items at {rate:g}/s")
-    print(f"{'W':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'server CPU µs/item':>19} "
-          f"{'µs/event':>9} {'watchers µs/event':>18}  p99 < {TARGET_P99_MS:g} ms")  # fmt: skip
+    print(f"{'client':>7} {'W':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'server CPU µs/item':>19} {'µs/event':>9} {'watchers µs/event':>18} "
+          f"{'wake p99 ms':>12}  p99 < {TARGET_P99_MS:g} ms")  # fmt: skip
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
-        for level in levels:
-            async with session.get(f"{base}/cpu") as response:
-                cpu_before = (await response.json())["cpu"]
-            body = {"input": "bench", "items": items, "rate": rate, "delay": 0.5 + level * 0.01}
-            async with session.post(f"{base}/streams", json=body) as response:
-                created = await response.json()
-            latencies: list[float] = []
-            url = f"{base}{created['events']}"
-            mine = _cpu()
-            counts = await asyncio.gather(*(_follow(session, url, latencies) for _ in range(level)))
-            mine = _cpu() - mine
-            async with session.get(f"{base}/cpu") as response:
-                cpu = (await response.json())["cpu"] - cpu_before
-            assert all(count == items + 2 for count in counts), counts
-            ms = sorted(latency * 1000 for latency in latencies)
-            p99 = percentile(ms, 99)
-            ok = verdict(p99 < TARGET_P99_MS) if level == max(levels) else ""
-            print(
-                f"{level:>5} {percentile(ms, 50):>8.2f} {p99:>8.2f} {ms[-1]:>8.2f} "
-                f"{cpu / items * 1e6:>19.1f} {cpu / (items * level) * 1e6:>9.1f} "
-                f"{mine / (items * level) * 1e6:>18.1f}  {ok}"
-            )
+        for client in clients:
+            for level in levels:
+                async with session.get(f"{base}/cpu") as response:
+                    cpu_before = (await response.json())["cpu"]
+                body = {"input": "bench", "items": items, "rate": rate, "delay": 0.5 + level * 0.01}
+                async with session.post(f"{base}/streams", json=body) as response:
+                    created = await response.json()
+                latencies: list[float] = []
+                path = created["events"]
+                mine = _cpu()
+                if client == "bare":
+                    runs = (_follow_bare(base, path, latencies) for _ in range(level))
+                else:
+                    runs = (_follow(session, f"{base}{path}", latencies) for _ in range(level))
+                with wake_lateness() as late:
+                    counts = await asyncio.gather(*runs)
+                mine = _cpu() - mine
+                async with session.get(f"{base}/cpu") as response:
+                    cpu = (await response.json())["cpu"] - cpu_before
+                assert all(count == items + 2 for count in counts), counts
+                ms = sorted(latency * 1000 for latency in latencies)
+                p99 = percentile(ms, 99)
+                ok = verdict(p99 < TARGET_P99_MS) if level == max(levels) else ""
+                events = items * level
+                print(
+                    f"{client:>7} {level:>5} {percentile(ms, 50):>8.2f} {p99:>8.2f} "
+                    f"{ms[-1]:>8.2f} {cpu / items * 1e6:>19.1f} {cpu / events * 1e6:>9.1f} "
+                    f"{mine / events * 1e6:>18.1f} {percentile(late, 99):>12.2f}  {ok}"
+                )
+    top = max(levels)
+    per_send, whole = send_floor(top)
+    print(
+        f"floor, same run: a hand loop sending one 120-byte frame to each of {top} loopback "
+        f"connections costs {per_send:.1f} µs of CPU per send, {whole:.2f} ms for the pass"
+    )
 
 
 # --- (2) Redis ------------------------------------------------------------------------------
@@ -318,6 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=200_000, help="events of the Redis stream")
     parser.add_argument("--redis-items", type=int, default=20_000, help="items of the lag run")
     parser.add_argument("--redis-rate", type=float, default=5_000.0, help="lag run's items/s")
+    parser.add_argument(
+        "--clients",
+        default="bare,aiohttp",
+        help="watcher clients: bare (events stamped as bytes arrive), aiohttp (its HTTP client)",
+    )
     parser.add_argument("--quick", action="store_true", help="300 items, a 20k-event stream")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis part")
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
@@ -329,12 +499,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.role == "server":
         serve(args.port_file)
         return 0
+    if args.role == "sleeper":
+        sleeper(args.out)
+        return 0
     if args.role == "redis-follower":
         follow_redis(args.redis_url, args.key, args.out)
         return 0
     if args.quick:
         args.items, args.events, args.redis_items = 300, 20_000, 5_000
     levels = [int(level) for level in args.levels.split(",")]
+    clients = args.clients.split(",")
+    if not set(clients) <= {"bare", "aiohttp"}:
+        parser.error("--clients: bare, aiohttp or both")
 
     print(f"benchmarks.fanout: {machine()}")
     with tempfile.TemporaryDirectory() as folder:
@@ -350,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.05)
             with open(port_file) as file:
                 base = f"http://127.0.0.1:{file.read().strip()}"
-            asyncio.run(watchers(base, levels, args.items, args.rate))
+            asyncio.run(watchers(base, levels, args.items, args.rate, clients))
         finally:
             server.terminate()
             server.wait()
