@@ -14,12 +14,11 @@ Every watcher reads the broker's log, so many watchers of one stream get
 identical items from that one request: a watcher behind the end of the log
 reads it at its own pace, and watchers at the end are fed by the stream's
 one ``rxresponses.live.Hub``, which writes each new batch to all of them at
-once. Each SSE event carries the item's
-position (``id:``, 1 for ``start``), its type (``event:``) and its JSON
-(``data:``, SPEC §1); a reconnecting client sends ``Last-Event-ID`` and
-gets every item after it, nothing repeated. A comment line goes out every
-``heartbeat`` seconds while a stream is idle, so proxies keep the
-connection open.
+once. Each SSE event carries the item's position (``id:``, 1 for
+``start``), its type (``event:``) and its JSON (``data:``, SPEC §1); a
+reconnecting client sends ``Last-Event-ID`` and gets every item after it,
+nothing repeated. A comment line goes out every ``heartbeat`` seconds
+while a stream is idle, so proxies keep the connection open.
 
 With ``MemoryBroker`` one process serves its own streams; with
 ``rxresponses.redis_stream.RedisBroker`` every process sharing the Redis

@@ -158,6 +158,25 @@ async def test_a_watcher_that_stops_reading_holds_no_one_up_and_later_gets_every
 
 
 @pytest.mark.asyncio
+async def test_items_that_arrive_together_reach_a_live_watcher_in_one_write() -> None:
+    subject: Subject[Item] = Subject()
+    app = make_app(live_upstream(subject))
+    async with served(app) as base, aiohttp.ClientSession() as session:
+        created = await create(session, base)
+        watcher = await bare_watch(base, created["id"])
+        await until(lambda: live_watchers(app, created["id"]) == 1)
+        for n in range(5):
+            subject.on_next(Text(chunk=str(n)))
+        subject.on_next(Done(stop_reason="end_turn"))
+        chunks = await watcher.chunks()
+
+    assert chunks[0] == b"retry: 1000\n\n"
+    assert [event.type for event in parse_sse(chunks[1].decode())[0]] == ["start"]
+    assert [event.id for event in parse_sse(chunks[2].decode())[0]] == list(range(2, 8))
+    assert len(chunks) == 3
+
+
+@pytest.mark.asyncio
 async def test_watchers_joining_a_live_stream_with_last_event_id_get_exactly_the_rest() -> None:
     subject: Subject[Item] = Subject()
     app = make_app(live_upstream(subject))

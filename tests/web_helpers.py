@@ -245,20 +245,28 @@ class BareWatcher:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
 
-    async def body(self) -> bytes:
-        """The rest of the answer's body, to the end, with the head and chunk sizes taken out."""
+    async def chunks(self) -> list[bytes]:
+        """The rest of the answer's body, to the end, as the server wrote it: chunk by chunk.
+
+        An answer that is not chunked (HTTP/1.0) is one piece.
+        """
         raw = await asyncio.wait_for(self.reader.read(), WAIT)
         self.writer.close()
         head, _, body = raw.partition(b"\r\n\r\n")
         if b"transfer-encoding: chunked" not in head.lower():
-            return body
-        out = bytearray()
+            return [body]
+        pieces: list[bytes] = []
         while body:
             size_line, _, body = body.partition(b"\r\n")
             size = int(size_line, 16)
-            out += body[:size]
+            if size:
+                pieces.append(body[:size])
             body = body[size + 2 :]
-        return bytes(out)
+        return pieces
+
+    async def body(self) -> bytes:
+        """The rest of the answer's body, to the end, without the head and chunk sizes."""
+        return b"".join(await self.chunks())
 
 
 async def bare_watch(
