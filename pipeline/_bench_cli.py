@@ -191,6 +191,8 @@ def run_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 async def _bench(
     args: argparse.Namespace, prompts: list[str], concurrency: int | None
 ) -> tuple[Summary, list[RequestResult]]:
+    import aiohttp
+
     from .http import build_wire_request, stream_responses
     from .loadtest import load_test
 
@@ -206,13 +208,13 @@ async def _bench(
     bodies = [
         build_wire_request(args.wire, model, p, max_tokens=args.max_output_tokens) for p in prompts
     ]
-
     def make_items(index: int) -> Any:
         return stream_responses(
             bodies[index % len(bodies)],
             base_url=base_url,
             wire=args.wire,
             idle_timeout=args.idle_timeout,
+            session=session,
         )
 
     loop = asyncio.get_running_loop()
@@ -247,11 +249,14 @@ async def _bench(
         seed=args.seed,
         goodput=args.goodput,
     )
+    # One client for the run, with no cap on its connections: --concurrency sets the load.
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     subscription = run.subscribe(on_next, on_error, on_completed)
     try:
         await finished
     finally:
         subscription.dispose()
+        await session.close()
         if live:
             show("\n")
         if server is not None:
