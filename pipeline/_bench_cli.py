@@ -208,6 +208,7 @@ async def _bench(
     bodies = [
         build_wire_request(args.wire, model, p, max_tokens=args.max_output_tokens) for p in prompts
     ]
+
     def make_items(index: int) -> Any:
         return stream_responses(
             bodies[index % len(bodies)],

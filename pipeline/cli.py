@@ -44,7 +44,9 @@ INTERRUPTED = "interrupted"
 WIRES = ("responses", "chat", "anthropic")
 FORMATS = ("auto", "sse", "jsonl")
 
-_WHITESPACE = b" \t\n\r\f\v"
+#: Blank before the first byte that tells the framing, as for the library's framing "auto"
+#: (form feed and vertical tab are blank in neither JSON nor SSE).
+_WHITESPACE = b" \t\n\r"
 _BOM = b"\xef\xbb\xbf"
 
 

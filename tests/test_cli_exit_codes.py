@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rxresponses.cli import detect_format, sniff_format
+from rxresponses.operators import AutoFramer
 from rxresponses.server import ReplayServer
 
 from tests.helpers import FIXTURES, REPO, check_invariants, chunks_of, errors, parse_jsonl
@@ -299,6 +300,18 @@ def test_framing_is_decided_by_the_first_meaningful_byte_however_the_input_is_cu
     # it looked only as far as it had to
     assert len(b"".join(read)) < len(lead) + 1 + max((len(c) for c in chunks), default=0)
     assert b"".join(rest) == data
+
+
+@given(
+    st.binary(max_size=12),
+    st.sampled_from([b"", b" ", b"\t\r\n", b"\xef\xbb\xbf", b"\x0b\x0c"]),
+)
+def test_the_command_line_tells_the_framing_as_the_library_does(body: bytes, lead: bytes) -> None:
+    data = lead + body
+    framer = AutoFramer()
+    framer.decode(data)
+
+    assert sniff_format(data) == framer.format
 
 
 @pytest.mark.parametrize("head", [b"", b"  \n", b"\xef", b"\xef\xbb", b"\xef\xbb\xbf\n"])
