@@ -221,16 +221,19 @@ def _citation_fault(citation: AnthropicCitation) -> str | None:
     return None
 
 
+def _delta_fault(delta: BlockDeltaBody) -> str | None:
+    """Why a block delta breaks its row, or ``None``."""
+    field = _DELTA_FIELD.get(delta.type)
+    if field is not None and getattr(delta, field) is None:
+        return f"a {delta.type} needs its {field}"
+    if delta.citation is not None and delta.type == "citations_delta":
+        return _citation_fault(delta.citation)
+    return None
+
+
 def _fault(event: AnthropicEventType) -> str | None:
-    """Why an event that parsed breaks its row (a field the row uses is missing), or ``None``."""
-    if type(event) is BlockDelta:
-        delta = event.delta
-        field = _DELTA_FIELD.get(delta.type)
-        if field is not None and getattr(delta, field) is None:
-            return f"a {delta.type} needs its {field}"
-        if delta.citation is not None and delta.type == "citations_delta":
-            return _citation_fault(delta.citation)
-    elif type(event) is BlockStart:
+    """Why a block or message start breaks its row (a field it uses is missing), or ``None``."""
+    if type(event) is BlockStart:
         return _block_fault(event.content_block)
     elif type(event) is MessageStart:
         for block in event.message.content or ():
@@ -252,15 +255,27 @@ class AnthropicDecoder:
         if self.ended:
             return out
         decode = _DECODER.decode
+        append = out.append
         for name, data, oversized in frames:
             if oversized:
-                out.append(
-                    event_error(name, data, "the event is larger than the size cap; skipped")
-                )
+                append(event_error(name, data, "the event is larger than the size cap; skipped"))
                 continue
             try:
                 event = decode(data)
-                why = _fault(event) if type(event) in _CHECKED else None
+                if type(event) is BlockDelta:
+                    # Most events: their one needed field is checked here, the rest in _fault.
+                    delta = event.delta
+                    kind = delta.type
+                    if (
+                        (kind == "text_delta" and delta.text is not None)
+                        or (kind == "input_json_delta" and delta.partial_json is not None)
+                        or (kind == "thinking_delta" and delta.thinking is not None)
+                    ):
+                        append(event)
+                        continue
+                    why = _delta_fault(delta)
+                else:
+                    why = _fault(event) if type(event) in _CHECKED else None
             except msgspec.ValidationError as exc:
                 try:
                     known = TYPED.decode(data).type in EVENT_NAMES
@@ -285,7 +300,7 @@ class AnthropicDecoder:
         return out
 
 
-_CHECKED = frozenset({BlockDelta, BlockStart, MessageStart})
+_CHECKED = frozenset({BlockStart, MessageStart})
 
 
 def anthropic_decode_() -> Callable[
@@ -371,8 +386,8 @@ class AnthropicDispatcher:
         "_names",
         "_open_calls",
         "_order",
-        "_part",
-        "_parts_at",
+        "_part_index",
+        "_part_kind",
         "_resulted",
         "_started",
         "_stop",
@@ -387,10 +402,10 @@ class AnthropicDispatcher:
         self._message_id: str | None = None
         self._blocks: dict[int, _Block] = {}
         self._order = 0
-        self._part: tuple[PartKind, int, int] | None = (
-            None  # (kind, index, that index's start count)
-        )
-        self._parts_at: dict[int, int] = {}  # index → how many blocks started there
+        # The current part: its kind (``None`` when there is none) and block index.
+        # A block that starts at that index ends it.
+        self._part_kind: PartKind | None = None
+        self._part_index = 0
         self._stop: str | None = None
         self._explanation: str | None = None
         self._usage: dict[str, int] | None = None
@@ -403,21 +418,48 @@ class AnthropicDispatcher:
         out: list[Any] = []
         if self.ended:
             return out
+        append = out.append
         for event in events:
-            if isinstance(event, BlockDelta):
-                self._delta(event, out)
-            elif isinstance(event, BlockStart):
+            if type(event) is BlockDelta:
+                # The text, reasoning and tool input pieces are most events: handled inline.
+                delta = event.delta
+                kind = delta.type
+                if kind == "text_delta":
+                    if delta.text:
+                        index = event.index
+                        if self._part_kind != "text" or self._part_index != index:
+                            self._part_kind = "text"
+                            self._part_index = index
+                            append(PartStart("text", index))
+                        append(Text(delta.text))
+                elif kind == "input_json_delta":
+                    index = event.index
+                    block = self._blocks.get(index)
+                    if block is not None and block.kind == "tool" and delta.partial_json:
+                        block.streamed = True
+                        append(FunctionArgsDelta(output_index=index, delta=delta.partial_json))
+                elif kind == "thinking_delta":
+                    if delta.thinking:
+                        index = event.index
+                        if self._part_kind != "reasoning" or self._part_index != index:
+                            self._part_kind = "reasoning"
+                            self._part_index = index
+                            append(PartStart("reasoning", index))
+                        append(Reasoning(delta.thinking))
+                else:
+                    self._delta(event.index, delta)
+            elif type(event) is BlockStart:
                 self._start(event.index, event.content_block, out)
-            elif isinstance(event, BlockStop):
+            elif type(event) is BlockStop:
                 self._stop_block(event.index, out)
-            elif isinstance(event, MessageStart):
+            elif type(event) is MessageStart:
                 self._message(event.message, out)
-            elif isinstance(event, MessageDelta):
+            elif type(event) is MessageDelta:
                 self._message_delta(event)
-            elif isinstance(event, MessageStop):
+            elif type(event) is MessageStop:
                 self._give_held(out)
                 if self._explanation is not None:
-                    self._part = None
+                    self._part_kind = None
                     out.append(PartStart(kind="refusal", index=None))
                     out.append(Refusal(self._explanation))
                 if (usage := self._usage_item()) is not None:
@@ -425,14 +467,14 @@ class AnthropicDispatcher:
                 out.append(Terminal(_STOP.get(self._stop) if self._stop else None))
                 self.ended = True
                 break
-            elif isinstance(event, AnthropicError):
+            elif type(event) is AnthropicError:
                 error = event.error
                 code = event.code
                 if code is None and error is not None:
                     code = error.code if error.code is not None else error.type
                 message = event.message or (error.message if error else None)
                 out.append(stream_error(code, message, error.type if error else None))
-            elif not isinstance(event, Ping):
+            elif type(event) is not Ping:
                 out.append(event)  # an error item
         return out
 
@@ -505,9 +547,9 @@ class AnthropicDispatcher:
 
     def _chunk(self, kind: PartKind, index: int, out: list[Any]) -> None:
         """A ``part_start`` if this chunk does not belong to the current part."""
-        key = (kind, index, self._parts_at.get(index, 0))
-        if self._part != key:
-            self._part = key
+        if self._part_kind != kind or self._part_index != index:
+            self._part_kind = kind
+            self._part_index = index
             out.append(PartStart(kind=kind, index=index))
 
     def _start(self, index: int, block: Block, out: list[Any]) -> None:
@@ -516,7 +558,8 @@ class AnthropicDispatcher:
             if old.kind == "tool":
                 return  # a second start for a call in progress
             self._give(old, out)
-        self._parts_at[index] = self._parts_at.get(index, 0) + 1
+        if self._part_index == index:
+            self._part_kind = None  # a new block: its chunks are a new part
         self._order += 1
         kind = block.type
         if kind == "text":
@@ -603,23 +646,10 @@ class AnthropicDispatcher:
             )
         )
 
-    def _delta(self, event: BlockDelta, out: list[Any]) -> None:
-        delta, index = event.delta, event.index
+    def _delta(self, index: int, delta: BlockDeltaBody) -> None:
+        """The block deltas ``step`` does not handle inline: they give nothing now."""
         kind = delta.type
-        if kind == "text_delta":
-            if delta.text:
-                self._chunk("text", index, out)
-                out.append(Text(delta.text))
-        elif kind == "input_json_delta":
-            block = self._blocks.get(index)
-            if block is not None and block.kind == "tool" and delta.partial_json:
-                block.streamed = True
-                out.append(FunctionArgsDelta(output_index=index, delta=delta.partial_json))
-        elif kind == "thinking_delta":
-            if delta.thinking:
-                self._chunk("reasoning", index, out)
-                out.append(Reasoning(delta.thinking))
-        elif kind == "signature_delta":
+        if kind == "signature_delta":
             block = self._blocks.get(index)
             if block is not None:
                 block.signature = delta.signature or None

@@ -265,6 +265,20 @@ def test_every_block_start_begins_a_new_part_and_a_returning_part_gets_another()
     ]
 
 
+def test_a_block_started_again_at_the_index_of_the_current_part_begins_another() -> None:
+    items = whole(
+        block_start(0, {"type": "text", "text": "a"}),
+        text(0, "b"),
+        block_start(0, {"type": "text", "text": ""}),
+        text(0, "c"),
+        block_start(1, {"type": "text", "text": ""}),
+        text(0, "d"),
+    )
+    # A start at another index leaves the current part as it is.
+    assert [(p["kind"], p["index"]) for p in of(items, "part_start")] == [("text", 0), ("text", 0)]
+    assert [t["chunk"] for t in of(items, "text")] == ["a", "b", "c", "d"]
+
+
 def test_thinking_with_a_signature_gives_encrypted_reasoning_at_its_stop() -> None:
     items = whole(
         block_start(0, {"type": "thinking", "thinking": "start ", "signature": "s0"}),
@@ -616,6 +630,27 @@ def test_a_broken_event_gives_only_its_decode_error(data: str) -> None:
     items = whole(data)
     assert kinds(body(items)) == ["error"]
     assert of(items, "error")[0]["kind"] == "decode_error"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "text_delta", "text": None}, "text"),
+        ({"type": "thinking_delta"}, "thinking"),
+        ({"type": "input_json_delta", "partial_json": None}, "partial_json"),
+        ({"type": "signature_delta"}, "signature"),
+        ({"type": "citations_delta"}, "citation"),
+    ],
+)
+def test_a_delta_without_the_field_of_its_type_is_a_decode_error_naming_it(
+    body: dict[str, Any], field: str
+) -> None:
+    items = whole(block_start(0, {"type": "text", "text": ""}), delta(0, body), text(0, "after"))
+    errors = of(items, "error")
+    assert len(errors) == 1
+    assert errors[0]["kind"] == "decode_error"
+    assert f"a {body['type']} needs its {field}" in errors[0]["message"]
+    assert of(items, "text") == [{"type": "text", "chunk": "after"}]
 
 
 def test_done_data_is_ignored_on_this_wire() -> None:
