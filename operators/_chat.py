@@ -126,14 +126,13 @@ class ChatDecoder:
         if self.ended:
             return out
         decode = _CHUNK.decode
+        append = out.append
         for name, data, oversized in frames:
             if oversized:
-                out.append(
-                    event_error(name, data, "the event is larger than the size cap; skipped")
-                )
+                append(event_error(name, data, "the event is larger than the size cap; skipped"))
                 continue
             try:
-                out.append(decode(data))
+                append(decode(data))
             except DECODE_FAILURES as exc:
                 if is_done(data):
                     out.append(CHAT_DONE)
@@ -219,9 +218,60 @@ class ChatDispatcher:
         out: list[Any] = []
         if self.ended:
             return out
+        append = out.append
         for event in events:
             if type(event) is ChatChunk:
-                self._chunk(event, out)
+                # One chunk, inline: most carry one piece of text or reasoning.
+                if not self._metadata_sent and event.id:
+                    self._metadata_sent = True
+                    append(Metadata(response_id=event.id, model=event.model or None))
+                if event.usage is not None:
+                    self._usage = event.usage
+                if event.error is not None:
+                    error = event.error
+                    append(stream_error(error.code, error.message, error.type))
+                choices = event.choices
+                if not choices:
+                    continue
+                choice = choices[0]
+                if choice.index:  # not choice 0: look for it further on
+                    for choice in choices:
+                        if not choice.index:
+                            break
+                    else:
+                        continue
+                delta = choice.delta
+                if delta is not None:
+                    reasoning = delta.reasoning_content or delta.reasoning
+                    if reasoning:
+                        if self._kind != "reasoning":
+                            self._kind = "reasoning"
+                            append(PartStart("reasoning", 0))
+                        append(Reasoning(reasoning))
+                    if delta.content:
+                        if self._kind != "text":
+                            self._kind = "text"
+                            append(PartStart("text", 0))
+                        append(Text(delta.content))
+                    if delta.refusal:
+                        if self._kind != "refusal":
+                            self._kind = "refusal"
+                            append(PartStart("refusal", 0))
+                        append(Refusal(delta.refusal))
+                    if delta.tool_calls:
+                        for position, entry in enumerate(delta.tool_calls):
+                            index = position if entry.index is None else entry.index
+                            call = self._calls.get(index)
+                            function = entry.function
+                            if call is None or not call.started or entry.id:
+                                self._entry(index, entry, out)
+                            elif function is not None and (piece := function.arguments):
+                                # A further piece of a named call's arguments.
+                                append(FunctionArgsDelta(output_index=index, delta=piece))
+                if choice.finish_reason:
+                    self._finish = True
+                    self._stop = _STOP.get(choice.finish_reason)
+                    self._complete_all(out)
             elif type(event) is ChatDone:
                 if not self._finish:
                     self._stop = "end_turn"
@@ -229,7 +279,7 @@ class ChatDispatcher:
                 self._terminal(out)
                 break
             else:
-                out.append(event)
+                append(event)
         return out
 
     def end(self, failed: bool) -> list[Any]:
@@ -247,47 +297,6 @@ class ChatDispatcher:
         if self._usage is not None and (usage := chat_usage(self._usage)) is not None:
             out.append(usage)
         out.append(Terminal(self._stop))
-
-    def _chunk(self, chunk: ChatChunk, out: list[Any]) -> None:
-        if not self._metadata_sent and chunk.id:
-            self._metadata_sent = True
-            out.append(Metadata(response_id=chunk.id, model=chunk.model or None))
-        if chunk.usage is not None:
-            self._usage = chunk.usage
-        if chunk.error is not None:
-            error = chunk.error
-            out.append(stream_error(error.code, error.message, error.type))
-        if not chunk.choices:
-            return
-        for choice in chunk.choices:
-            if choice.index is None or choice.index == 0:
-                break
-        else:
-            return
-        delta = choice.delta
-        if delta is not None:
-            reasoning = delta.reasoning_content or delta.reasoning
-            if reasoning:
-                self._part("reasoning", out)
-                out.append(Reasoning(reasoning))
-            if delta.content:
-                self._part("text", out)
-                out.append(Text(delta.content))
-            if delta.refusal:
-                self._part("refusal", out)
-                out.append(Refusal(delta.refusal))
-            if delta.tool_calls:
-                for position, entry in enumerate(delta.tool_calls):
-                    self._entry(position if entry.index is None else entry.index, entry, out)
-        if choice.finish_reason:
-            self._finish = True
-            self._stop = _STOP.get(choice.finish_reason)
-            self._complete_all(out)
-
-    def _part(self, kind: PartKind, out: list[Any]) -> None:
-        if self._kind != kind:
-            self._kind = kind
-            out.append(PartStart(kind=kind, index=0))
 
     def _entry(self, index: int, entry: ChatToolCall, out: list[Any]) -> None:
         function = entry.function
