@@ -100,14 +100,42 @@ class Message(msgspec.Struct, gc=False):
     stop_reason: Any = None  # remembered only when a string
 
 
-class BlockDeltaBody(msgspec.Struct, gc=False):
-    type: str
+class _DeltaFields(msgspec.Struct, gc=False, kw_only=True):
+    """The fields of a block delta that we read: each type needs one of them."""
+
     text: str | None = None
     thinking: str | None = None
     signature: str | None = None
     partial_json: str | None = None
     citation: AnthropicCitation | None = None
     content: Any = None  # compaction text, when a string
+
+
+class BlockDeltaBody(_DeltaFields, kw_only=True):
+    """A block delta of any type."""
+
+    type: str
+
+
+class _Piece(_DeltaFields, tag_field="type", kw_only=True):
+    """A text, thinking or tool input delta with its piece: most events of a stream.
+
+    The same fields as ``BlockDeltaBody``, the needed one required. What
+    decodes as one would pass every check as a ``BlockDeltaBody``; what does
+    not is read again as that.
+    """
+
+
+class TextPiece(_Piece, tag="text_delta", kw_only=True):
+    text: str
+
+
+class ThinkingPiece(_Piece, tag="thinking_delta", kw_only=True):
+    thinking: str
+
+
+class InputPiece(_Piece, tag="input_json_delta", kw_only=True):
+    partial_json: str
 
 
 class StopDetails(msgspec.Struct, gc=False):
@@ -143,6 +171,13 @@ class BlockDelta(AnthropicEvent, tag="content_block_delta"):
     delta: BlockDeltaBody
 
 
+class PieceDelta(AnthropicEvent, tag="content_block_delta"):
+    """A ``content_block_delta`` of text, thinking or tool input that holds its piece."""
+
+    index: int
+    delta: TextPiece | ThinkingPiece | InputPiece
+
+
 class BlockStop(AnthropicEvent, tag="content_block_stop"):
     index: int
 
@@ -176,7 +211,7 @@ _EVENT_TYPES = (
     Ping,
     AnthropicError,
 )
-AnthropicEventType: TypeAlias = (
+_AnyEvent: TypeAlias = (
     MessageStart
     | BlockStart
     | BlockDelta
@@ -186,9 +221,23 @@ AnthropicEventType: TypeAlias = (
     | Ping
     | AnthropicError
 )
+AnthropicEventType: TypeAlias = PieceDelta | _AnyEvent
 #: The event types of this wire (also what tells it apart, §3.4).
 EVENT_NAMES = frozenset(cls.__struct_config__.tag for cls in _EVENT_TYPES)
-_DECODER = msgspec.json.Decoder(AnthropicEventType)
+#: Any event of this wire, each field optional where a row can do without it.
+_DECODER = msgspec.json.Decoder(_AnyEvent)
+_FastEvent: TypeAlias = (
+    PieceDelta
+    | MessageStart
+    | BlockStart
+    | BlockStop
+    | MessageDelta
+    | MessageStop
+    | Ping
+    | AnthropicError
+)
+#: The same, with only the deltas that hold a piece: tried first.
+_FAST = msgspec.json.Decoder(_FastEvent)
 _TOOL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 #: Delta type → the field it needs.
 _DELTA_FIELD = {
@@ -231,15 +280,38 @@ def _delta_fault(delta: BlockDeltaBody) -> str | None:
     return None
 
 
-def _fault(event: AnthropicEventType) -> str | None:
-    """Why a block or message start breaks its row (a field it uses is missing), or ``None``."""
+def _fault(event: _AnyEvent) -> str | None:
+    """Why an event that parsed breaks its row (a field the row uses is missing), or ``None``."""
+    if type(event) is BlockDelta:
+        return _delta_fault(event.delta)
     if type(event) is BlockStart:
         return _block_fault(event.content_block)
-    elif type(event) is MessageStart:
+    if type(event) is MessageStart:
         for block in event.message.content or ():
             if (why := _block_fault(block)) is not None:
                 return why
     return None
+
+
+def _read(name: bytes | None, data: bytes) -> _AnyEvent | Error | None:
+    """One event of any type with every check: the event, its ``decode_error``, or
+    ``None`` (an event of another type, or ``[DONE]``)."""
+    try:
+        event = _DECODER.decode(data)
+        why = _fault(event)
+    except msgspec.ValidationError as exc:
+        try:
+            known = TYPED.decode(data).type in EVENT_NAMES
+        except Exception:  # not an object with a string type
+            if is_done(data):
+                return None
+            return event_error(name, data, "not a JSON object with a string type")
+        return event_error(name, data, str(exc)) if known else None  # another type: nothing
+    except DECODE_FAILURES as exc:
+        if is_done(data):
+            return None
+        return event_error(name, data, f"{type(exc).__name__}: {exc}")
+    return event if why is None else event_error(name, data, why)
 
 
 class AnthropicDecoder:
@@ -254,46 +326,26 @@ class AnthropicDecoder:
         out: list[AnthropicEventType | Error] = []
         if self.ended:
             return out
-        decode = _DECODER.decode
+        fast = _FAST.decode
         append = out.append
         for name, data, oversized in frames:
             if oversized:
                 append(event_error(name, data, "the event is larger than the size cap; skipped"))
                 continue
+            event: AnthropicEventType | Error | None
             try:
-                event = decode(data)
-                if type(event) is BlockDelta:
-                    # Most events: their one needed field is checked here, the rest in _fault.
-                    delta = event.delta
-                    kind = delta.type
-                    if (
-                        (kind == "text_delta" and delta.text is not None)
-                        or (kind == "input_json_delta" and delta.partial_json is not None)
-                        or (kind == "thinking_delta" and delta.thinking is not None)
-                    ):
-                        append(event)
-                        continue
-                    why = _delta_fault(delta)
-                else:
-                    why = _fault(event) if type(event) in _CHECKED else None
-            except msgspec.ValidationError as exc:
-                try:
-                    known = TYPED.decode(data).type in EVENT_NAMES
-                except Exception:  # not an object with a string type
-                    if not is_done(data):
-                        out.append(event_error(name, data, "not a JSON object with a string type"))
+                event = fast(data)
+            except DECODE_FAILURES:
+                event = None
+            if type(event) is PieceDelta:
+                append(event)  # it holds its piece: nothing else to check
+                continue
+            if event is None or type(event) in _CHECKED:
+                # Another delta, a block or message start, a broken event: all checks.
+                event = _read(name, data)
+                if event is None:
                     continue
-                if known:
-                    out.append(event_error(name, data, str(exc)))
-                continue  # another type: nothing
-            except DECODE_FAILURES as exc:
-                if not is_done(data):
-                    out.append(event_error(name, data, f"{type(exc).__name__}: {exc}"))
-                continue
-            if why is not None:
-                out.append(event_error(name, data, why))
-                continue
-            out.append(event)
+            append(event)
             if type(event) is MessageStop:
                 self.ended = True
                 break
@@ -419,35 +471,32 @@ class AnthropicDispatcher:
         if self.ended:
             return out
         append = out.append
+        blocks = self._blocks
         for event in events:
-            if type(event) is BlockDelta:
+            if type(event) is PieceDelta:
                 # The text, reasoning and tool input pieces are most events: handled inline.
                 delta = event.delta
-                kind = delta.type
-                if kind == "text_delta":
-                    if delta.text:
-                        index = event.index
-                        if self._part_kind != "text" or self._part_index != index:
+                index = event.index
+                if type(delta) is TextPiece:
+                    if text := delta.text:
+                        if self._part_index != index or self._part_kind != "text":
                             self._part_kind = "text"
                             self._part_index = index
                             append(PartStart("text", index))
-                        append(Text(delta.text))
-                elif kind == "input_json_delta":
-                    index = event.index
-                    block = self._blocks.get(index)
-                    if block is not None and block.kind == "tool" and delta.partial_json:
+                        append(Text(text))
+                elif type(delta) is InputPiece:
+                    block = blocks.get(index)
+                    if block is not None and block.kind == "tool" and (piece := delta.partial_json):
                         block.streamed = True
-                        append(FunctionArgsDelta(output_index=index, delta=delta.partial_json))
-                elif kind == "thinking_delta":
-                    if delta.thinking:
-                        index = event.index
-                        if self._part_kind != "reasoning" or self._part_index != index:
-                            self._part_kind = "reasoning"
-                            self._part_index = index
-                            append(PartStart("reasoning", index))
-                        append(Reasoning(delta.thinking))
-                else:
-                    self._delta(event.index, delta)
+                        append(FunctionArgsDelta(output_index=index, delta=piece))
+                elif thought := delta.thinking:
+                    if self._part_index != index or self._part_kind != "reasoning":
+                        self._part_kind = "reasoning"
+                        self._part_index = index
+                        append(PartStart("reasoning", index))
+                    append(Reasoning(thought))
+            elif type(event) is BlockDelta:
+                self._delta(event.index, event.delta)
             elif type(event) is BlockStart:
                 self._start(event.index, event.content_block, out)
             elif type(event) is BlockStop:
@@ -647,7 +696,7 @@ class AnthropicDispatcher:
         )
 
     def _delta(self, index: int, delta: BlockDeltaBody) -> None:
-        """The block deltas ``step`` does not handle inline: they give nothing now."""
+        """A delta that is not a piece (``PieceDelta`` holds those): nothing is given now."""
         kind = delta.type
         if kind == "signature_delta":
             block = self._blocks.get(index)
