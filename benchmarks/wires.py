@@ -15,7 +15,9 @@ reasoning, parallel tool calls, usage), in one sitting:
 
 Printed: µs per event, (a)/(c) (median of per-turn ratios; target <= 1.3) and
 each (b)/(a) (target >= 10). The SDKs read a shorter stream of the same kind,
-per event.
+per event. With ``--stages``, where (a) spends its time: the stages' classes
+chained in a plain loop, one more each time, in the same turns as (a) and (c),
+and the floor's own framing beside the library's.
 """
 
 import argparse
@@ -23,15 +25,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import msgspec
 from rxresponses import from_bytes, responses
-from rxresponses.operators import Item, Start
+from rxresponses.operators import Item, SSEFramer, Start, ToolCollector
+from rxresponses.operators._anthropic import AnthropicDecoder, AnthropicDispatcher
+from rxresponses.operators._chat import ChatDecoder, ChatDispatcher
 
 from ._util import header, machine, median, timed_in_turns, turn_ratio, verdict
-from .floor_wires import run_anthropic_floor, run_chat_floor
+from .floor_wires import _frames, run_anthropic_floor, run_chat_floor
 
 KIB64 = 64 * 1024
 YARDSTICKS = Path(__file__).resolve().parent / "yardsticks"
@@ -82,6 +87,77 @@ def floor(wire: str, data: bytes) -> Callable[[], list[Item]]:
         return items
 
     return run
+
+
+# ---- stages -------------------------------------------------------------------
+
+#: Each wire's decoder and dispatcher classes (not public: the operators wrap them).
+STAGE_CLASSES: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
+    "chat": (ChatDecoder, ChatDispatcher),
+    "anthropic": (AnthropicDecoder, AnthropicDispatcher),
+}
+#: The loops that each add one part to the one before.
+CUMULATIVE = ("frame", "decode", "dispatch", "collect", "a")
+STAGE_LABELS = {
+    "frame": "SSEFramer",
+    "decode": "+ decoder",
+    "dispatch": "+ dispatcher",
+    "collect": "+ ToolCollector",
+    "a": "(a): + operators, source, finalize, on_next",
+    "floor frames": "the floor's framing alone",
+    "c": "(c) the floor",
+}
+
+
+def stage_loops(wire: str, data: bytes) -> dict[str, Callable[[], object]]:
+    """The stages' classes chained in a plain loop, one more stage each time.
+
+    Each loop streams (nothing is kept), so the step from one loop to the
+    next is what a stage adds, without ReactiveX.
+    """
+    pieces = _pieces(data)
+    make_decoder, make_dispatcher = STAGE_CLASSES[wire]
+
+    def loop(depth: int) -> None:
+        framer, decoder = SSEFramer(done=True), make_decoder()
+        dispatcher, collector = make_dispatcher(), ToolCollector()
+        for piece in [*pieces, b""]:
+            frames = framer.decode(piece) if piece else framer.flush()
+            if depth > 1 and frames:
+                events = decoder.decode(frames)
+                if depth > 2 and events:
+                    dispatched = dispatcher.step(events)
+                    if depth > 3 and dispatched:
+                        collector.collect(dispatched)
+
+    def floor_frames() -> None:
+        for _ in _frames(pieces):
+            pass
+
+    loops: dict[str, Callable[[], object]] = {
+        name: partial(loop, depth)
+        for depth, name in enumerate(("frame", "decode", "dispatch", "collect"), 1)
+    }
+    loops["a"] = chain(cast(Literal["chat", "anthropic"], wire), data)
+    loops["floor frames"] = floor_frames
+    loops["c"] = floor(wire, data)
+    return loops
+
+
+def print_stages(wire: str, data: bytes, n: int, runs: int) -> None:
+    times = timed_in_turns(stage_loops(wire, data), runs)
+    print("  where (a) spends its time (cumulative; /(c): median of per-turn ratios):")
+    previous = 0.0
+    for name, seconds in times.items():
+        us = median(seconds) / n * 1e6
+        step = ""
+        if name in CUMULATIVE:
+            step = f"step {us - previous:+.3f} µs"
+            previous = us
+        print(
+            f"    {STAGE_LABELS[name]:<44} {us:7.3f} µs/event  "
+            f"/(c) {turn_ratio(times, name, 'c'):5.2f}   {step}"
+        )
 
 
 def _transport(data: bytes) -> Any:
@@ -148,7 +224,7 @@ def events_in(data: bytes) -> int:
     return data.count(b"\n\n")
 
 
-def run_wire(name: str, data: bytes, sdk_data: bytes, runs: int) -> bool:
+def run_wire(name: str, data: bytes, sdk_data: bytes, runs: int, stages: bool = False) -> bool:
     wire = cast(Literal["chat", "anthropic"], name)
     n, sdk_n = events_in(data), events_in(sdk_data)
     header(f"{wire}: {n} events, {len(data) / 1e6:.1f} MB; the SDKs: {sdk_n} events")
@@ -164,6 +240,8 @@ def run_wire(name: str, data: bytes, sdk_data: bytes, runs: int) -> bool:
         f"[target <= 1.3: {verdict(ratio <= 1.3)}]"
     )
     ok = equal and ratio <= 1.3
+    if stages:
+        print_stages(wire, data, n, runs)
     small = timed_in_turns({"a": chain(wire, sdk_data)}, runs)
     small_a = median(small["a"]) / sdk_n * 1e6
     for name, call in sdk_runs(wire, sdk_data).items():
@@ -183,6 +261,7 @@ def main() -> int:
     parser.add_argument("--sdk-events", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--wires", default="chat,anthropic")
+    parser.add_argument("--stages", action="store_true", help="also the per-stage breakdown")
     args = parser.parse_args()
     print(f"benchmarks.wires: {machine()}")
     ok = True
@@ -190,7 +269,7 @@ def main() -> int:
         for wire in args.wires.split(","):
             data = generate(wire, args.events, Path(folder))
             sdk_data = generate(wire, args.sdk_events, Path(folder))
-            ok = run_wire(wire, data, sdk_data, args.runs) and ok
+            ok = run_wire(wire, data, sdk_data, args.runs, args.stages) and ok
     return 0 if ok else 1
 
 
