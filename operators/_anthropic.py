@@ -5,6 +5,10 @@ part. Tool blocks go on as tool events for ``collect_tools``; result blocks
 become ``tool_result`` items. ``citations_delta`` come before the text they
 cite, so they are held until their block stops. ``message_stop`` is the
 terminal event.
+
+Text, thinking and tool input deltas, most of a stream, are decoded first
+as a union that requires their piece, so they need no check in Python;
+anything else is read again with every check.
 """
 
 from collections.abc import Callable
@@ -101,7 +105,7 @@ class Message(msgspec.Struct, gc=False):
 
 
 class _DeltaFields(msgspec.Struct, gc=False, kw_only=True):
-    """The fields of a block delta that we read: each type needs one of them."""
+    """The fields we read of a block delta, of any type."""
 
     text: str | None = None
     thinking: str | None = None
