@@ -62,7 +62,7 @@ class ChatDelta(msgspec.Struct, gc=False):
     refusal: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
-    tool_calls: list[ChatToolCall] | None = None
+    tool_calls: tuple[ChatToolCall, ...] | None = None
 
 
 class ChatChoice(msgspec.Struct, gc=False):
@@ -93,11 +93,17 @@ class ChatError(msgspec.Struct, gc=False):
 
 
 class ChatChunk(msgspec.Struct, gc=False):
-    """One ``chat.completion.chunk`` (or an error chunk)."""
+    """One ``chat.completion.chunk`` (or an error chunk).
+
+    Its arrays are read as tuples: the cyclic GC stops tracking a tuple of
+    untracked structs at its first collection, and never a list. Lists of
+    the chunks of a batch alive at a collection would be promoted, and bring
+    on full collections in a long stream.
+    """
 
     id: str | None = None
     model: str | None = None
-    choices: list[ChatChoice] | None = None
+    choices: tuple[ChatChoice, ...] | None = None
     usage: ChatUsage | None = None
     error: ChatError | None = None
 
