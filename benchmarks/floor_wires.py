@@ -49,6 +49,25 @@ def _frames(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 yield frame[start + 6 :]
 
 
+def _named_frames(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
+    """The SSE ``event:`` name and the ``data:`` payload of each event, on blank lines only."""
+    pending: list[bytes] = []
+    for chunk in chunks:
+        if b"\n\n" not in chunk and not (
+            pending and pending[-1][-1:] == b"\n" and chunk[:1] == b"\n"
+        ):
+            pending.append(chunk)
+            continue
+        pending.append(chunk)
+        frames = b"".join(pending).split(b"\n\n")
+        tail = frames.pop()
+        pending = [tail] if tail else []
+        for frame in frames:
+            newline = frame.find(b"\n")
+            if frame[:7] == b"event: " and frame[newline : newline + 7] == b"\ndata: ":
+                yield frame[7:newline], frame[newline + 7 :]
+
+
 # ---- Chat Completions ---------------------------------------------------------
 
 
@@ -200,14 +219,6 @@ class _Block(msgspec.Struct):
     input: msgspec.Raw = msgspec.Raw(b"")
 
 
-class _BlockDelta(msgspec.Struct):
-    type: str
-    text: str | None = None
-    thinking: str | None = None
-    signature: str | None = None
-    partial_json: str | None = None
-
-
 class _AnthropicUsage(msgspec.Struct):
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -234,8 +245,29 @@ class _Event(msgspec.Struct):
     usage: _AnthropicUsage | None = None
 
 
+class _TextDelta(msgspec.Struct, tag="text_delta"):
+    text: str
+
+
+class _ThinkingDelta(msgspec.Struct, tag="thinking_delta"):
+    thinking: str
+
+
+class _InputDelta(msgspec.Struct, tag="input_json_delta"):
+    partial_json: str
+
+
+class _SignatureDelta(msgspec.Struct, tag="signature_delta"):
+    signature: str
+
+
+class _DeltaEvent(msgspec.Struct):
+    index: int
+    delta: _TextDelta | _ThinkingDelta | _InputDelta | _SignatureDelta
+
+
 _event = msgspec.json.Decoder(_Event).decode
-_block_delta = msgspec.json.Decoder(_BlockDelta).decode
+_delta_event = msgspec.json.Decoder(_DeltaEvent).decode
 _stop_delta = msgspec.json.Decoder(_StopDelta).decode
 _STOPS = {
     "end_turn": "end_turn",
@@ -258,28 +290,33 @@ def run_anthropic_floor(chunks: Iterable[bytes], on_item: Callable[[Item], None]
     usage = _AnthropicUsage()
     stop: str | None = None
     told = 0
-    for data in _frames(chunks):
+    for name, data in _named_frames(chunks):
+        if name == b"content_block_delta":  # the most of them: one decode, by the delta's type
+            piece = _delta_event(data)
+            index = piece.index
+            delta = piece.delta
+            if type(delta) is _TextDelta:
+                if delta.text:
+                    if index not in started:
+                        started.add(index)
+                        emit(PartStart("text", index))
+                    emit(Text(delta.text))
+            elif type(delta) is _InputDelta:
+                if delta.partial_json:
+                    inputs[index].append(delta.partial_json)
+                    emit(ToolRequestArg(blocks[index].id or "", delta.partial_json))
+            elif type(delta) is _ThinkingDelta:
+                if delta.thinking:
+                    if index not in started:
+                        started.add(index)
+                        emit(PartStart("reasoning", index))
+                    emit(Reasoning(delta.thinking))
+            elif type(delta) is _SignatureDelta and delta.signature:
+                signatures[index] = delta.signature
+            continue
         event = _event(data)
         kind = event.type
-        if kind == "content_block_delta" and event.delta:
-            delta = _block_delta(event.delta)
-            index = event.index
-            if delta.type == "text_delta" and delta.text:
-                if index not in started:
-                    started.add(index)
-                    emit(PartStart("text", index))
-                emit(Text(delta.text))
-            elif delta.type == "thinking_delta" and delta.thinking:
-                if index not in started:
-                    started.add(index)
-                    emit(PartStart("reasoning", index))
-                emit(Reasoning(delta.thinking))
-            elif delta.type == "input_json_delta" and delta.partial_json:
-                inputs[index].append(delta.partial_json)
-                emit(ToolRequestArg(blocks[index].id or "", delta.partial_json))
-            elif delta.type == "signature_delta" and delta.signature:
-                signatures[index] = delta.signature
-        elif kind == "content_block_start" and event.content_block is not None:
+        if kind == "content_block_start" and event.content_block is not None:
             block = blocks[event.index] = event.content_block
             if block.type == "tool_use":
                 inputs[event.index] = []
