@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from ._pieces import PIECED, first_pieces
+from ._pieces import PIECED, first_lines, first_pieces
 from ._sse import (
     DEFAULT_MAX_EVENT_BYTES,
     AutoFramer,
@@ -34,6 +34,8 @@ def frame_(
         raise ValueError(f"unknown format {format!r} (expected 'sse', 'jsonl' or 'auto')")
     if max_event_bytes < 1:
         raise ValueError("max_event_bytes must be positive")
+    if cut is first_pieces and format == "jsonl":
+        cut = first_lines
 
     def _frame(source: Observable[bytes]) -> Observable[list[Frame]]:
         def subscribe(

@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rxresponses.operators import FrameFormat, JSONLinesFramer, SSEFramer, frame
 from rxresponses.operators._pieces import PIECED
-from rxresponses.operators._sse import LONG_EVENT
+from rxresponses.operators._sse import LONG_EVENT, blank_line, last_blank_line
 
 BOM = b"\xef\xbb\xbf"
 Frame = tuple[bytes | None, bytes | None, bool]
@@ -430,3 +430,16 @@ def test_each_event_is_framed_by_the_chunk_that_ends_it(
         start = cut
 
         assert framed == sum(1 for end in ends if end <= cut)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"\n\n", b"x", b"y" * 700]), max_size=60), st.data())
+def test_blank_line_searches_agree_with_two_byte_searches(
+    parts: list[bytes], data: st.DataObject
+) -> None:
+    text = b"".join(parts)
+    start = data.draw(st.integers(0, len(text)))
+
+    assert blank_line(text, start) == text.find(b"\n\n", start)
+    assert blank_line(bytearray(text), start) == text.find(b"\n\n", start)
+    assert last_blank_line(text, start) == text.rfind(b"\n\n", start)

@@ -32,7 +32,7 @@ from rxresponses import (
 )
 from rxresponses.operators import FrameFormat, frame
 from rxresponses.operators._frame import frame_
-from rxresponses.operators._pieces import PIECED, first_pieces
+from rxresponses.operators._pieces import PIECED, first_lines, first_pieces
 
 from tests.wire import (
     args_delta,
@@ -71,15 +71,46 @@ def test_first_item_arrives_before_the_source_completes() -> None:
     assert read == [0, 1]
 
 
-def test_a_large_chunk_is_cut_into_pieces_of_1_4_16_then_64_kib() -> None:
-    chunk = bytes(range(256)) * 1200  # 300 KiB
+def test_a_large_chunk_goes_on_in_pieces_of_1_4_16_events_then_of_64_kib() -> None:
+    chunk = sse([text_delta("token")]) * 3000
 
     pieces = list(first_pieces(chunk))
 
     assert b"".join(pieces) == chunk
-    assert [len(piece) for piece in pieces[:4]] == [1024, 4096, 16384, 65536]
-    assert all(len(piece) <= 65536 + PIECED for piece in pieces)
-    assert all(len(piece) > PIECED for piece in pieces[4:])  # no short piece at the end
+    assert [piece.count(b"\n\n") for piece in pieces[:3]] == [1, 4, 16]
+    assert all(piece.endswith(b"\n\n") for piece in pieces[:3])
+    assert all(len(piece) <= 64 * 1024 for piece in pieces)
+    assert len(pieces) < 3 + len(chunk) // (64 * 1024) + 2
+
+
+def test_after_long_events_the_next_piece_is_one_event_again() -> None:
+    # A message's .done events repeat its text and give no item: the event
+    # after them goes on alone, not behind the events that follow it.
+    long_events = sse([{"type": "response.output_text.done", "text": "x" * 12_000}] * 3)
+    chunk = long_events + sse([text_delta("token")]) * 3000
+
+    pieces = list(first_pieces(chunk))
+
+    assert [piece.count(b"\n\n") for piece in pieces[:6]] == [1, 1, 1, 1, 4, 16]
+    assert b"".join(pieces) == chunk
+
+
+def test_json_lines_go_on_in_pieces_of_1_4_16_lines() -> None:
+    chunk = b'{"type":"response.output_text.delta","delta":"token"}\n' * 3000
+
+    pieces = list(first_lines(chunk))
+
+    assert [piece.count(b"\n") for piece in pieces[:3]] == [1, 4, 16]
+    assert b"".join(pieces) == chunk
+
+
+def test_a_large_chunk_with_no_blank_line_is_cut_by_size() -> None:
+    chunk = b"data: " + b"x" * 200_000
+
+    pieces = list(first_pieces(chunk))
+
+    assert b"".join(pieces) == chunk
+    assert all(len(piece) <= 64 * 1024 for piece in pieces)
 
 
 @pytest.mark.parametrize("size", [1, PIECED - 1, PIECED])
@@ -105,8 +136,8 @@ def test_the_first_frames_of_a_large_chunk_go_on_before_the_rest_is_framed(
     frame(format)(reactivex.of(chunk)).subscribe(lambda frames: batches.append(len(frames)))
 
     assert sum(batches) == 3000
-    assert batches[0] <= 1024 // len(small) + 1  # the events of the first KiB
-    assert all(size <= (65536 + PIECED) // len(small) + 1 for size in batches)
+    assert batches[:3] == [1, 4, 16]
+    assert all(size <= 65536 // len(small) + 1 for size in batches)
 
 
 def test_without_the_latency_policy_a_chunk_goes_on_in_one_batch() -> None:
