@@ -350,10 +350,29 @@ class JSONLinesFramer:
             frames.append((None, line, False))
 
 
-#: Bytes that may come before the first one that tells the framing (§3.4).
-_BLANK = b" \t\r\n\xef\xbb\xbf"
+#: Whitespace before the first byte that tells the framing (§3.4): JSON's and SSE's
+#: (not form feed nor vertical tab).
+_BLANK = b" \t\r\n"
 #: Leading blank bytes held at most while the framing is not known.
 _AUTO_HOLD = 64 * 1024
+
+
+def sniff(head: bytes) -> tuple[Literal["sse", "jsonl"] | None, bytes]:
+    """The framing told by ``head``, the first bytes of an input (SPEC §3.4).
+
+    ``"jsonl"`` if the first byte that is neither whitespace nor part of a
+    byte-order mark is ``{``, ``"sse"`` for any other. ``None`` until such a
+    byte came, with what must be read again with the next bytes (the start of
+    a byte-order mark cut at the end of ``head``).
+    """
+    rest = head.lstrip(_BLANK)
+    while rest[:3] == _BOM:
+        rest = rest[3:].lstrip(_BLANK)
+    if not rest:
+        return None, b""
+    if len(rest) < 3 and _BOM.startswith(rest):
+        return None, rest
+    return ("jsonl" if rest[0] == 0x7B else "sse"), b""
 
 
 class AutoFramer:
@@ -383,8 +402,8 @@ class AutoFramer:
         if framer is not None:
             return framer.decode(chunk)
         held = self._held + chunk
-        first = held.lstrip(_BLANK)
-        if not first:
+        found, _ = sniff(held)
+        if found is None:
             if len(held) > _AUTO_HOLD:
                 cut = max(held.rfind(b"\n"), held.rfind(b"\r"))
                 held = held[cut + 1 :] if cut >= 0 else held
@@ -392,7 +411,7 @@ class AutoFramer:
                 self._held = held
                 return []
         self._held = b""
-        make = JSONLinesFramer if first[:1] == b"{" else SSEFramer
+        make = JSONLinesFramer if found == "jsonl" else SSEFramer
         framer = self._framer = make(self._cap, self._done)
         return framer.decode(held)
 
@@ -409,4 +428,5 @@ __all__ = [
     "FrameFormat",
     "JSONLinesFramer",
     "SSEFramer",
+    "sniff",
 ]

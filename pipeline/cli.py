@@ -29,6 +29,7 @@ from .operators import (
     PipelineError,
     Start,
 )
+from .operators._sse import sniff
 from .sinks import JsonLinesSink, TerminalView
 from .sources import DEFAULT_CHUNK_SIZE, from_chunks
 
@@ -43,11 +44,6 @@ INTERRUPTED = "interrupted"
 #: The wires ``--wire`` names; ``auto`` tells them apart by the first event (SPEC §3.4).
 WIRES = ("responses", "chat", "anthropic")
 FORMATS = ("auto", "sse", "jsonl")
-
-#: Blank before the first byte that tells the framing, as for the library's framing "auto"
-#: (form feed and vertical tab are blank in neither JSON nor SSE).
-_WHITESPACE = b" \t\n\r"
-_BOM = b"\xef\xbb\xbf"
 
 
 class Cancelled(PipelineError):
@@ -136,29 +132,9 @@ def cancelled_tail(started: bool) -> list[Item]:
     return [*head, Cancelled(INTERRUPTED).to_item(), Done(stop_reason=None)]
 
 
-def _sniff(head: bytes) -> tuple[Literal["sse", "jsonl"] | None, bytes]:
-    """Framing ``auto`` (SPEC §3.4) over the bytes read so far.
-
-    Returns the framing once the first byte that is neither whitespace nor part
-    of a byte-order mark is known (``{``: JSON Lines, anything else: SSE), else
-    ``None`` and what must be looked at again with the next bytes (a cut BOM).
-    """
-    at = 0
-    while at < len(head):
-        if head[at] in _WHITESPACE:
-            at += 1
-        elif head.startswith(_BOM, at):
-            at += len(_BOM)
-        elif _BOM.startswith(head[at:]):
-            return None, head[at:]
-        else:
-            return ("jsonl" if head[at] == ord("{") else "sse"), b""
-    return None, b""
-
-
 def sniff_format(head: bytes) -> Literal["sse", "jsonl"] | None:
     """``jsonl`` or ``sse`` for input that begins with ``head``; ``None`` if it cannot tell yet."""
-    return _sniff(head)[0]
+    return sniff(head)[0]
 
 
 def detect_format(chunks: Iterator[bytes]) -> tuple[FrameFormat, Iterator[bytes]]:
@@ -175,7 +151,7 @@ def detect_format(chunks: Iterator[bytes]) -> tuple[FrameFormat, Iterator[bytes]
     try:
         for chunk in chunks:
             held.append(chunk)
-            found, rest = _sniff(rest + chunk)
+            found, rest = sniff(rest + chunk)
             if found is not None:
                 break
     except Exception as exc:
