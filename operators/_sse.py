@@ -182,18 +182,14 @@ class SSEFramer:
                     text = bytes(held)
                 else:
                     text = b"".join((held, chunk[:last]))
-                held.clear()  # before the text is read: one copy alive, not two
-                self._seen = 0
-                self._limit = self._first_limit
+                self._release()  # before the text is read: one copy alive, not two
                 # (A long one alone: no split, which would read it all again.)
                 self._events(text.split(b"\n\n") if whole else [text], len(text), frames)
                 del text
                 start = last + 2
                 if whole:  # the chunk's last blank line is behind
                     if start < len(chunk):
-                        held += chunk[start:]  # (shorter than the limit: no blank line in it)
-                        if len(held) > self._limit:
-                            self._read_held(frames)
+                        self._hold(chunk[start:], frames)
                     return frames
         elif chunk[:1] == b"\n" and self._lines.busy:  # a blank line ends the event read so far
             self._lines.dispatch(frames)
