@@ -40,6 +40,7 @@ from ._sse import Frame
 from ._stage import batch_stage
 from ._wirebase import (
     DECODE_FAILURES,
+    OVERSIZED,
     TYPED,
     PassesMarker,
     ending_stage,
@@ -334,7 +335,7 @@ class AnthropicDecoder:
         append = out.append
         for name, data, oversized in frames:
             if oversized:
-                append(event_error(name, data, "the event is larger than the size cap; skipped"))
+                append(event_error(name, data, OVERSIZED))
                 continue
             event: AnthropicEventType | Error | None
             try:

@@ -36,6 +36,7 @@ from ._stage import batch_stage
 from ._tool_collect import DEFAULT_MAX_TOOL_INPUT_BYTES
 from ._wirebase import (
     DECODE_FAILURES,
+    OVERSIZED,
     PassesMarker,
     ending_stage,
     event_error,
@@ -135,7 +136,7 @@ class ChatDecoder:
         append = out.append
         for name, data, oversized in frames:
             if oversized:
-                append(event_error(name, data, "the event is larger than the size cap; skipped"))
+                append(event_error(name, data, OVERSIZED))
                 continue
             try:
                 append(decode(data))

@@ -54,6 +54,7 @@ from ._items import Citation, Compaction, Error, PartKind
 from ._signals import EVENTS_READ, EventsRead, SequenceNumber
 from ._sse import Frame
 from ._stage import batch_step
+from ._wirebase import OVERSIZED, preview
 
 DecodedEvent: TypeAlias = (
     WireEvent
@@ -135,15 +136,10 @@ _ITEM_HEAD = msgspec.json.Decoder(ItemHead)
 #: Below any sequence number a server sends (msgspec reads larger integers than 64 bits as floats).
 _NO_SEQUENCE_NUMBER = -(1 << 64)
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
-_SHOWN = 200
 
 
 class _Broken(Exception):
     """An event whose content breaks the rules (a tool item without a name, …)."""
-
-
-def _preview(data: bytes) -> str:
-    return data[: _SHOWN * 4].decode("utf-8", "replace")[:_SHOWN]
 
 
 def _label(name: bytes | None, data: bytes) -> str:
@@ -166,7 +162,7 @@ def _leading_type(data: bytes) -> bytes | None:
 
 
 def _error(name: bytes | None, data: bytes, why: str) -> Error:
-    return decode_error(f"cannot decode {_label(name, data)}: {why}; data: {_preview(data)!r}")
+    return decode_error(f"cannot decode {_label(name, data)}: {why}; data: {preview(data)!r}")
 
 
 def _known(data: bytes) -> bool | None:
@@ -411,7 +407,7 @@ class EventDecoder:
         top = self.sequence_number
         for name, data, oversized in frames:
             if oversized:
-                out.append(_error(name, data, "the event is larger than the size cap; skipped"))
+                out.append(_error(name, data, OVERSIZED))
                 continue
             event: WireEvent | KnownItemAdded | KnownItemDone
             try:

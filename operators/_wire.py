@@ -27,7 +27,15 @@ from ._items import Error
 from ._signals import EVENTS_READ
 from ._sse import Frame
 from ._stage import batch_stage
-from ._wirebase import DECODE_FAILURES, PassesMarker, ending_stage, event_error, is_done, marking
+from ._wirebase import (
+    DECODE_FAILURES,
+    OVERSIZED,
+    PassesMarker,
+    ending_stage,
+    event_error,
+    is_done,
+    marking,
+)
 
 Wire: TypeAlias = Literal["responses", "chat", "anthropic"]
 WireChoice: TypeAlias = Literal["responses", "chat", "anthropic", "auto"]
@@ -117,9 +125,7 @@ class AutoDecoder:
         out: list[Any] = []
         for at, (name, data, oversized) in enumerate(frames):
             if oversized:
-                out.append(
-                    event_error(name, data, "the event is larger than the size cap; skipped")
-                )
+                out.append(event_error(name, data, OVERSIZED))
                 continue
             if is_done(data):
                 continue  # before the wire is known: ignored

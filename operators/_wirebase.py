@@ -20,6 +20,8 @@ _In = TypeVar("_In")
 _Out = TypeVar("_Out")
 
 _SHOWN = 200
+#: Why an event over the size cap gives a ``decode_error``, on every wire.
+OVERSIZED = "the event is larger than the size cap; skipped"
 #: Codes (and nested error types) that no retry can fix, beyond the shared ones.
 _FATAL = FATAL_CODES | {
     "invalid_request_error",
@@ -53,8 +55,12 @@ def event_error(name: bytes | None, data: bytes, why: str) -> Error:
             label = f"event {TYPED.decode(data).type!r}"
         except Exception:  # no readable type
             label = "unknown event"
-    preview = data[: _SHOWN * 4].decode("utf-8", "replace")[:_SHOWN]
-    return decode_error(f"cannot decode {label}: {why}; data: {preview!r}")
+    return decode_error(f"cannot decode {label}: {why}; data: {preview(data)!r}")
+
+
+def preview(data: bytes) -> str:
+    """The start of an event's data, as a decode error shows it (invalid UTF-8 replaced)."""
+    return data[: _SHOWN * 4].decode("utf-8", "replace")[:_SHOWN]
 
 
 def code_text(code: object) -> str | None:
